@@ -4,14 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Every tensor reachable from a state object (plain objects, arrays, Maps are walked). */
+/** Every tensor reachable from a state object (plain objects and arrays are walked, as tf.tidy does). */
 export function tensorsIn(container: unknown, out: Set<tf.Tensor> = new Set()): Set<tf.Tensor> {
   if (container instanceof tf.Tensor) {
     out.add(container);
   } else if (Array.isArray(container)) {
     for (const item of container) tensorsIn(item, out);
-  } else if (container instanceof Map) {
-    for (const item of container.values()) tensorsIn(item, out);
   } else if (container != null && typeof container === 'object' && !ArrayBuffer.isView(container)) {
     for (const item of Object.values(container)) tensorsIn(item, out);
   }
