@@ -4,6 +4,7 @@
  * `SAMPLING_LAB_BACKEND=name` forces one and fails with a clear message when it cannot start.
  */
 import * as tf from '@tensorflow/tfjs';
+import { enableNativeMatMul } from './nativeMatMul.ts';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -86,7 +87,15 @@ async function startWebgpu(): Promise<string> {
 async function startWasm(): Promise<string> {
   await import('@tensorflow/tfjs-backend-wasm');
   await activate('wasm');
-  return 'tfjs-backend-wasm (XNNPACK, SIMD, 1 thread)';
+  // Matmuls go to OpenBLAS when the optional native addon was built at install (lib/core/nativeMatMul.ts).
+  let matmul: string;
+  try {
+    const status = enableNativeMatMul();
+    matmul = status.ok ? status.detail : `matmul on XNNPACK (native OpenBLAS matmul off: ${status.detail})`;
+  } catch (err) {
+    matmul = `matmul on XNNPACK (native OpenBLAS matmul failed: ${shortError(err)})`;
+  }
+  return `tfjs-backend-wasm (SIMD, 1 thread); ${matmul}`;
 }
 
 async function startCpu(): Promise<string> {
