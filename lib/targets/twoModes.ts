@@ -1,0 +1,131 @@
+/**
+ * Two-mode Gaussian mixtures of the SLIPS, LRDS and multimodal-evaluation / DM-annealed-MC papers, all
+ * `gaussianMixture` instances with weights (2/3, 1/3) unless said otherwise.
+ *
+ * Modes are assigned by the unweighted component likelihood (LRDS `compute_mode_count`, partition S_k of
+ * nfmcmc-nfebm-multimodal-eval.md section 3.2; for equal isotropic covariances this is also SLIPS's "closest
+ * mean"). When both modes share a covariance, `modes.weights` are the exact masses of that partition
+ * (Phi(Delta/2)-type corrections, see mixture.ts), which tend to (2/3, 1/3) as the modes separate.
+ *
+ * - `twoModesSlips(dim)`: spec slips-lrds-amcbg.md section 1.6: means -a 1 and +a 1 shifted by +a/3 so that the
+ *   mixture is centred (a = 1: -(2/3) 1 and +(4/3) 1), covariance 0.05 I. The ablation variant uses a = 3,
+ *   centred = false (means -/+ 3 1).
+ * - `twoModesLrds(dim, conditioning)`: section 2.7: means -a 1, +a 1 (not centred), the same diagonal covariance
+ *   for both modes: 0.05 I ('none'), 0.05 logspace(-1, 0, d) ('medium'), 0.05 logspace(-2, 0, d) ('hard').
+ * - `bracketTwoModes(dim, a)`: LRDS BracketTwoModes, the multimodal-evaluation target (section 3.2 of the other
+ *   spec): means -/+ a 1, variances linspace(0.01, 0.2, d) for mode 1 and the reversed list for mode 2. The
+ *   covariances differ, so `modes.weights` are the component weights (2/3, 1/3) (exact only asymptotically).
+ * - `twoModes({ dim, separation, ... })`: a separation-controlled family for sweeps (DM-annealed-MC section 3.4,
+ *   evaluation grids): isotropic std `std`, means -/+ (separation * std / 2) * 1/sqrt(d), so the distance between
+ *   the means is `separation` within-mode standard deviations (the Mahalanobis distance Delta). Conversions: the
+ *   LRDS / evaluation-paper parameter a (means -/+ a 1) is separation = 2 a sqrt(d) / std; the DM-aMC "r" (means
+ *   -/+ r u with |u| = 1) is separation = 2 r / std.
+ */
+import { checkInteger, checkNumber, checkNumberArray, invalidOption } from './gaussian.ts';
+import { gaussianMixture, type GaussianMixtureTarget } from './mixture.ts';
+
+const TWO_MODE_WEIGHTS = [2 / 3, 1 / 3];
+const MODE_VARIANCE = 0.05;
+
+function constant(dim: number, value: number): number[] {
+  return new Array<number>(dim).fill(value);
+}
+
+/** n points from start to stop inclusive (numpy / torch linspace; n = 1 gives [start]). */
+function linspace(start: number, stop: number, n: number): number[] {
+  if (n === 1) return [start];
+  return Array.from({ length: n }, (_, i) => start + ((stop - start) * i) / (n - 1));
+}
+
+export interface TwoModesSlipsOptions {
+  /** Half-distance per coordinate before centring (default 1). */
+  a?: number;
+  /** Shift by +a/3 so that the mixture mean is 0 (default true). */
+  centered?: boolean;
+}
+
+/** SLIPS `two_modes_dim_d`: weights (2/3, 1/3), means -(2/3) 1 and +(4/3) 1, covariance 0.05 I. */
+export function twoModesSlips(dim: number, options: TwoModesSlipsOptions = {}): GaussianMixtureTarget {
+  const fn = 'twoModesSlips';
+  checkInteger(fn, 'dim', dim, 1);
+  const a = checkNumber(fn, 'a', options.a ?? 1, 'positive');
+  const centered = options.centered ?? true;
+  if (typeof centered !== 'boolean') invalidOption(fn, 'centered', centered, 'a boolean');
+  const shift = centered ? a / 3 : 0;
+  return gaussianMixture({
+    weights: TWO_MODE_WEIGHTS,
+    means: [constant(dim, -a + shift), constant(dim, a + shift)],
+    covariances: [MODE_VARIANCE, MODE_VARIANCE],
+    assignBy: 'likelihood',
+    name: `two-modes-slips-${dim}d${a === 1 ? '' : `-a${a}`}${centered ? '' : '-uncentred'}`,
+  });
+}
+
+export type TwoModesConditioning = 'none' | 'medium' | 'hard';
+
+/** LRDS TwoModes(d, a, ill_conditioned): means -/+ a 1, shared covariance 0.05 diag(1 | logspace(-1|-2, 0, d)). */
+export function twoModesLrds(
+  dim: number,
+  conditioning: TwoModesConditioning = 'none',
+  options: { a?: number } = {},
+): GaussianMixtureTarget {
+  const fn = 'twoModesLrds';
+  checkInteger(fn, 'dim', dim, 1);
+  const a = checkNumber(fn, 'a', options.a ?? 1, 'positive');
+  const exponents: Record<TwoModesConditioning, number> = { none: 0, medium: -1, hard: -2 };
+  if (!Object.hasOwn(exponents, conditioning)) {
+    invalidOption(fn, 'conditioning', conditioning, `'none', 'medium' or 'hard'`);
+  }
+  const lowestExponent = exponents[conditioning];
+  const variances = linspace(lowestExponent, 0, dim).map((e) => MODE_VARIANCE * 10 ** e);
+  return gaussianMixture({
+    weights: TWO_MODE_WEIGHTS,
+    means: [constant(dim, -a), constant(dim, a)],
+    covariances: [variances, variances.slice()],
+    assignBy: 'likelihood',
+    name: `two-modes-lrds-${dim}d-${conditioning}${a === 1 ? '' : `-a${a}`}`,
+  });
+}
+
+/** LRDS BracketTwoModes(d, a): means -/+ a 1, variances linspace(0.01, 0.2, d) and its reverse, weights (2/3, 1/3). */
+export function bracketTwoModes(dim: number, a = 0.75): GaussianMixtureTarget {
+  const fn = 'bracketTwoModes';
+  checkInteger(fn, 'dim', dim, 1);
+  checkNumber(fn, 'a', a, 'positive');
+  const variances = linspace(0.01, 0.2, dim);
+  return gaussianMixture({
+    weights: TWO_MODE_WEIGHTS,
+    means: [constant(dim, -a), constant(dim, a)],
+    covariances: [variances, variances.slice().reverse()],
+    assignBy: 'likelihood',
+    name: `bracket-two-modes-${dim}d-a${a}`,
+  });
+}
+
+export interface TwoModesOptions {
+  dim: number;
+  /** Distance between the two means in units of the within-mode std (the Mahalanobis distance), > 0. */
+  separation: number;
+  /** Two positive weights, default [2/3, 1/3]. */
+  weights?: readonly number[];
+  /** Within-mode standard deviation (isotropic), default 1. */
+  std?: number;
+}
+
+/** Two isotropic modes at -/+ (separation * std / 2) 1/sqrt(d), see the file header. */
+export function twoModes(options: TwoModesOptions): GaussianMixtureTarget {
+  const fn = 'twoModes';
+  if (options == null || typeof options !== 'object') invalidOption(fn, 'options', options, 'an object { dim, separation }');
+  const dim = checkInteger(fn, 'dim', options.dim, 1);
+  const separation = checkNumber(fn, 'separation', options.separation, 'positive');
+  const std = checkNumber(fn, 'std', options.std ?? 1, 'positive');
+  const weights = checkNumberArray(fn, 'weights', options.weights ?? TWO_MODE_WEIGHTS, { length: 2, positive: true });
+  const offset = (separation * std) / 2 / Math.sqrt(dim);
+  return gaussianMixture({
+    weights,
+    means: [constant(dim, -offset), constant(dim, offset)],
+    covariances: [std * std, std * std],
+    assignBy: 'likelihood',
+    name: `two-modes-${dim}d-sep${separation}`,
+  });
+}
