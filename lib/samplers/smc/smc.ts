@@ -1,0 +1,320 @@
+/**
+ * Sequential Monte Carlo sampler along the geometric tempering path π_β ∝ π₀^{1−β} γ^β (Feynman-Kac form;
+ * Del Moral, Doucet & Jasra 2006; SLIPS spec sections 1.7 and 4.4), over any MCMC kernel factory.
+ *
+ * At each level k (β_{k−1} -> β_k):
+ *   1. reweight BEFORE moving: log w_i += (β_k − β_{k−1}) ℓ(x_i), ℓ = log γ − log π₀ at the current particles;
+ *   2. log Ẑ_k = log Ẑ_{k−1} + log Σ_i W̄_i w_i (all in float64 on the JS side, DESIGN.md trap 6);
+ *   3. resample (systematic by default) when ESS / N < resampleThreshold (1 = at every level, 0 = never, i.e. AIS);
+ *   4. build the kernel for the NEW density π_{β_k} and re-initialise the chain state from the positions, so
+ *      the log-density and gradient are those of π_{β_k} (the SLIPS reference code reuses a gradient computed
+ *      for the wrong density, spec section 1.7), then run `numMcmcSteps` steps (π_{β_k}-invariant: weights unchanged);
+ *   5. optionally adapt a shared step size from the level's mean acceptance.
+ * The returned logZ estimates log ∫ γ; it uses `reference.logZ` (the log normaliser of exp(reference.logDensity)).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { foldIn, split, type Key } from '../../core/random.ts';
+import { advance, disposeReplaced } from '../../core/memory.ts';
+import type { Target } from '../../targets/target.ts';
+import type { ChainState, Kernel } from '../mcmc/kernel.ts';
+import { yieldToEventLoop } from '../runChain.ts';
+import { RESAMPLING_SCHEMES, gatherRows, resample, type ResamplingScheme } from './resampling.ts';
+import { checkSchedule, logDensityRatio, nextTemperature, temperedTarget } from './tempering.ts';
+import { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights, type Weights } from './weights.ts';
+
+/** Per-level step-size rule: log h <- log h + rate · (acceptance − targetAcceptance), clamped to [min, max]. */
+export interface StepSizeAdaptation {
+  /** E.g. 0.574 for MALA, 0.234 for RWMH, 0.65 for HMC. */
+  targetAcceptance: number;
+  /** Default 1. */
+  rate?: number;
+  /** Default 0 (no lower clamp). */
+  minStepSize?: number;
+  /** Default Infinity (SLIPS caps MALA at 1). */
+  maxStepSize?: number;
+}
+
+export interface SmcOptions<S extends ChainState, P extends object> {
+  /** π₀: exact `sample`, and `logZ` = log ∫ exp(logDensity) (0 for a normalised density). */
+  reference: Target;
+  /** γ: the unnormalised target. */
+  target: Target;
+  /** Builds an MCMC kernel for a given (tempered) target, e.g. `(t) => mala(t)`. */
+  kernel: (target: Target) => Kernel<S, P>;
+  /**
+   * Kernel params at the first level (e.g. { stepSize: 0.1 }); stepSize is adapted when adaptStepSize is set.
+   * Per-chain tensor params are passed through as given: resampling does not permute them.
+   */
+  params: P;
+  numParticles: number;
+  /** Kernel steps per level (after reweighting and resampling). Default 10. */
+  numMcmcSteps?: number;
+  /** Fixed temperatures from 0 to 1 (strictly increasing), or 'adaptive' (default). */
+  schedule?: Weights | 'adaptive';
+  /** Adaptive schedule: conditional ESS kept at this fraction of N at each level. Default 0.5. */
+  essFraction?: number;
+  /** Adaptive schedule: error if 1 is not reached within this many levels. Default 1000. */
+  maxLevels?: number;
+  /** Resample when ESS / N < threshold; 1 resamples at every level, 0 never. Default 0.5. */
+  resampleThreshold?: number;
+  /** Default 'systematic'. */
+  resampling?: ResamplingScheme;
+  /** Adapt a shared numeric `params.stepSize` between levels. Default: no adaptation. */
+  adaptStepSize?: StepSizeAdaptation;
+  /** Called after each level. */
+  onLevel?: (level: LevelDiagnostics) => void;
+  /** Checked between levels; aborting throws an Error named 'AbortError' (no partial result: the particles are mid-path). */
+  signal?: AbortSignal;
+}
+
+export interface LevelDiagnostics {
+  level: number;
+  beta: number;
+  /** ESS of the weights after reweighting, before resampling. */
+  ess: number;
+  /** ess / N. */
+  essFraction: number;
+  resampled: boolean;
+  /** Mean acceptance over particles and over the level's kernel steps (NaN when numMcmcSteps = 0). */
+  acceptanceRate: number;
+  /** The step size used at this level (undefined when params has no numeric stepSize). */
+  stepSize: number | undefined;
+  /** Running estimate of log Z(π_{β_k}) (of exp(log π_β) with the reference's normaliser). */
+  logZ: number;
+}
+
+export interface SmcResult<P> {
+  /** Final particles [N, d]; the caller owns them. */
+  particles: tf.Tensor2D;
+  /** Normalised log-weights (float64, logsumexp = 0). */
+  logWeights: Float64Array;
+  /** Log-weights accumulated since the last resampling (for AIS: the full AIS log-weights). */
+  unnormalisedLogWeights: Float64Array;
+  /** Estimate of log ∫ γ. */
+  logZ: number;
+  /** Final ESS (Kish) of the weights. */
+  ess: number;
+  betas: Float64Array;
+  levels: LevelDiagnostics[];
+  /** Params after adaptation (the last level's). */
+  params: P;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Options
+
+function fail(where: string, option: string, value: unknown, expected: string): never {
+  let shown: string;
+  try {
+    shown = typeof value === 'function' ? 'a function' : typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    shown = String(value);
+  }
+  throw new Error(`${where}: option "${option}" = ${shown}, expected ${expected}`);
+}
+
+interface CheckedSmc<S extends ChainState, P extends object> {
+  reference: Target;
+  target: Target;
+  kernel: (target: Target) => Kernel<S, P>;
+  params: P;
+  numParticles: number;
+  numMcmcSteps: number;
+  schedule: Float64Array | 'adaptive';
+  essFraction: number;
+  maxLevels: number;
+  resampleThreshold: number;
+  resampling: ResamplingScheme;
+  adaptStepSize: Required<StepSizeAdaptation> | undefined;
+  onLevel?: (level: LevelDiagnostics) => void;
+  signal?: AbortSignal;
+}
+
+function checkSmcOptions<S extends ChainState, P extends object>(where: string, o: SmcOptions<S, P>): CheckedSmc<S, P> {
+  if (o == null || typeof o !== 'object') fail(where, 'options', o, 'an options object');
+  const { reference, target } = o;
+  if (target == null || typeof target.logDensity !== 'function' || !Number.isSafeInteger(target.dim)) {
+    fail(where, 'target', target, 'a Target { name, dim, logDensity }');
+  }
+  if (reference == null || typeof reference.logDensity !== 'function' || typeof reference.sample !== 'function') {
+    fail(where, 'reference', reference?.name ?? reference, 'a Target with logDensity and an exact sample(key, n) (the initial distribution π₀)');
+  }
+  if (typeof reference.logZ !== 'number' || !Number.isFinite(reference.logZ)) {
+    fail(where, 'reference.logZ', reference.logZ, 'a finite number: the log normaliser of the reference (0 for a normalised density)');
+  }
+  if (reference.dim !== target.dim) fail(where, 'reference.dim', reference.dim, `the target's dim, ${target.dim}`);
+  if (typeof o.kernel !== 'function') fail(where, 'kernel', o.kernel, 'a kernel factory (target) => Kernel, e.g. (t) => mala(t)');
+  if (o.params == null || typeof o.params !== 'object') fail(where, 'params', o.params, 'kernel params, e.g. { stepSize: 0.1 }');
+  const numParticles = o.numParticles;
+  if (!Number.isSafeInteger(numParticles) || numParticles < 1) fail(where, 'numParticles', numParticles, 'an integer >= 1');
+  const numMcmcSteps = o.numMcmcSteps ?? 10;
+  if (!Number.isSafeInteger(numMcmcSteps) || numMcmcSteps < 0) fail(where, 'numMcmcSteps', numMcmcSteps, 'an integer >= 0');
+  const resampleThreshold = o.resampleThreshold ?? 0.5;
+  if (typeof resampleThreshold !== 'number' || !(resampleThreshold >= 0 && resampleThreshold <= 1)) {
+    fail(where, 'resampleThreshold', resampleThreshold, 'a number in [0, 1] (ESS / N below which to resample; 1 = every level, 0 = never)');
+  }
+  const resampling = o.resampling ?? 'systematic';
+  if (!RESAMPLING_SCHEMES.includes(resampling)) fail(where, 'resampling', resampling, `one of ${RESAMPLING_SCHEMES.join(', ')}`);
+  const essFraction = o.essFraction ?? 0.5;
+  if (typeof essFraction !== 'number' || !(essFraction > 0 && essFraction < 1)) fail(where, 'essFraction', essFraction, 'a number in (0, 1)');
+  const maxLevels = o.maxLevels ?? 1000;
+  if (!Number.isSafeInteger(maxLevels) || maxLevels < 1) fail(where, 'maxLevels', maxLevels, 'an integer >= 1');
+  const rawSchedule = o.schedule ?? 'adaptive';
+  let schedule: Float64Array | 'adaptive';
+  if (rawSchedule === 'adaptive') schedule = 'adaptive';
+  else if (Array.isArray(rawSchedule) || rawSchedule instanceof Float64Array) schedule = checkSchedule(where, rawSchedule);
+  else fail(where, 'schedule', rawSchedule, "an array of temperatures from 0 to 1, or 'adaptive'");
+  let adaptStepSize: Required<StepSizeAdaptation> | undefined;
+  if (o.adaptStepSize !== undefined) {
+    const a = o.adaptStepSize;
+    if (a == null || typeof a.targetAcceptance !== 'number' || !(a.targetAcceptance > 0 && a.targetAcceptance < 1)) {
+      fail(where, 'adaptStepSize.targetAcceptance', a?.targetAcceptance, 'a number in (0, 1)');
+    }
+    const rate = a.rate ?? 1;
+    if (!(Number.isFinite(rate) && rate > 0)) fail(where, 'adaptStepSize.rate', rate, 'a finite number > 0');
+    const minStepSize = a.minStepSize ?? 0;
+    const maxStepSize = a.maxStepSize ?? Infinity;
+    if (!(minStepSize >= 0 && maxStepSize > minStepSize)) {
+      fail(where, 'adaptStepSize.maxStepSize', maxStepSize, `a number > minStepSize = ${minStepSize} >= 0`);
+    }
+    const stepSize = (o.params as { stepSize?: unknown }).stepSize;
+    if (typeof stepSize !== 'number' || !(stepSize > 0) || !Number.isFinite(stepSize)) {
+      fail(where, 'params.stepSize', stepSize, 'a finite number > 0 when adaptStepSize is set (a shared step size)');
+    }
+    adaptStepSize = { targetAcceptance: a.targetAcceptance, rate, minStepSize, maxStepSize };
+  }
+  return {
+    reference, target, kernel: o.kernel, params: o.params, numParticles, numMcmcSteps, schedule, essFraction, maxLevels,
+    resampleThreshold, resampling, adaptStepSize, onLevel: o.onLevel, signal: o.signal,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The sampler
+
+type Carry<S> = { state: S; acceptanceSum: tf.Scalar };
+
+/**
+ * `numMcmcSteps` kernel steps on π_β from positions x (consumed). The state is initialised afresh for this
+ * density. Returns the new positions and the mean acceptance (one read-back).
+ */
+async function moveParticles<S extends ChainState, P extends object>(
+  kernel: Kernel<S, P>,
+  key: Key,
+  x: tf.Tensor2D,
+  params: P,
+  numSteps: number,
+): Promise<{ positions: tf.Tensor2D; acceptanceRate: number }> {
+  if (numSteps === 0) return { positions: x, acceptanceRate: NaN };
+  const initial = tf.tidy(() => kernel.init(x));
+  disposeReplaced(x, initial);
+  let carry: Carry<S> = { state: initial, acceptanceSum: tf.scalar(0) };
+  for (let j = 0; j < numSteps; j++) {
+    carry = advance(carry as unknown as tf.TensorContainer, (c) => {
+      const { state, acceptanceSum } = c as unknown as Carry<S>;
+      const out = kernel.step(foldIn(key, j), state, params);
+      return { state: out.state, acceptanceSum: tf.add(acceptanceSum, tf.mean(out.info.acceptanceRate)) } as unknown as tf.TensorContainer;
+    }) as unknown as Carry<S>;
+  }
+  const positions = carry.state.position;
+  const sum = (await carry.acceptanceSum.data())[0];
+  disposeReplaced(carry, positions);
+  return { positions, acceptanceRate: sum / numSteps };
+}
+
+/** SMC along the geometric path from `reference` to `target`; see the file comment. */
+export async function smc<S extends ChainState, P extends object>(key: Key, options: SmcOptions<S, P>): Promise<SmcResult<P>> {
+  return runSmc('smc', key, options);
+}
+
+/** The loop behind `smc` and `ais` (`where` names the public entry point in error messages). */
+export async function runSmc<S extends ChainState, P extends object>(
+  where: string,
+  key: Key,
+  options: SmcOptions<S, P>,
+): Promise<SmcResult<P>> {
+  const o = checkSmcOptions(where, options);
+  const n = o.numParticles;
+  const [initKey, levelsKey] = split(key, 2);
+  let params: P = { ...o.params };
+  let x = tf.tidy(() => o.reference.sample!(initKey, n));
+  if (x.rank !== 2 || x.shape[0] !== n || x.shape[1] !== o.target.dim) {
+    const shape = x.shape.join(', ');
+    x.dispose();
+    fail(where, 'reference.sample', `a tensor of shape [${shape}]`, `[numParticles, dim] = [${n}, ${o.target.dim}]`);
+  }
+  try {
+    const betas: number[] = [0];
+    const levels: LevelDiagnostics[] = [];
+    let logW = new Float64Array(n); // accumulated since the last resampling
+    let logZBase = o.reference.logZ!; // log Ẑ at the last resampling (log ∫ exp(reference.logDensity) at the start)
+    const logN = Math.log(n);
+    let logRatio = await logDensityRatio(o.reference, o.target, x);
+    for (let k = 1; betas[k - 1] < 1; k++) {
+      if (k > (o.schedule === 'adaptive' ? o.maxLevels : o.schedule.length - 1)) {
+        fail(where, 'maxLevels', o.maxLevels, `enough levels to reach beta = 1 (stopped at beta = ${betas[k - 1]}); raise maxLevels or essFraction`);
+      }
+      const previous = betas[k - 1];
+      const beta = o.schedule === 'adaptive'
+        ? nextTemperature(previous, logRatio, logW, { essFraction: o.essFraction })
+        : o.schedule[k];
+      betas.push(beta);
+      // 1-2. Reweight before moving; the evidence increment is the weighted mean of the incremental weights.
+      const delta = beta - previous;
+      for (let i = 0; i < n; i++) logW[i] += delta * logRatio[i];
+      const logZ = logZBase + logSumExp64(logW) - logN;
+      if (!Number.isFinite(logZ)) {
+        throw new Error(`${where}: every particle has zero weight at level ${k} (beta = ${beta}); the reference does not cover the target or the target log-density is -Infinity/NaN there`);
+      }
+      const ess = effectiveSampleSize(logW);
+      // 3. Resample.
+      const [resampleKey, moveKey] = split(foldIn(levelsKey, k), 2);
+      const resampled = o.resampleThreshold >= 1 || ess / n < o.resampleThreshold;
+      if (resampled) {
+        const ancestors = resample(resampleKey, weightsFromLogWeights(logW), o.resampling);
+        const gathered = gatherRows(x, ancestors);
+        x.dispose();
+        x = gathered;
+        logZBase = logZ;
+        logW = new Float64Array(n);
+      }
+      // 4. Move with a kernel built for π_{β_k} (fresh state: log-density and gradient of the new density).
+      const stepSize = typeof (params as { stepSize?: unknown }).stepSize === 'number' ? ((params as { stepSize?: number }).stepSize) : undefined;
+      const kernel = o.kernel(temperedTarget(o.reference, o.target, beta));
+      const moved = await moveParticles(kernel, moveKey, x, params, o.numMcmcSteps);
+      x = moved.positions;
+      if (beta < 1) logRatio = await logDensityRatio(o.reference, o.target, x);
+      // 5. Adapt the shared step size for the next level.
+      if (o.adaptStepSize && stepSize !== undefined && Number.isFinite(moved.acceptanceRate)) {
+        const a = o.adaptStepSize;
+        const next = stepSize * Math.exp(a.rate * (moved.acceptanceRate - a.targetAcceptance));
+        params = { ...params, stepSize: Math.min(a.maxStepSize, Math.max(a.minStepSize, next)) };
+      }
+      const diagnostics: LevelDiagnostics = {
+        level: k, beta, ess, essFraction: ess / n, resampled, acceptanceRate: moved.acceptanceRate, stepSize, logZ,
+      };
+      levels.push(diagnostics);
+      o.onLevel?.(diagnostics);
+      await yieldToEventLoop();
+      if (o.signal?.aborted) {
+        const err = new Error(`${where}: aborted at level ${k} (beta = ${beta})`);
+        err.name = 'AbortError';
+        throw err;
+      }
+    }
+    const { logWeights } = normaliseLogWeights(logW);
+    return {
+      particles: x,
+      logWeights,
+      unnormalisedLogWeights: logW,
+      logZ: logZBase + logSumExp64(logW) - logN,
+      ess: effectiveSampleSize(logW),
+      betas: Float64Array.from(betas),
+      levels,
+      params,
+    };
+  } catch (err) {
+    if (!x.isDisposed) x.dispose();
+    throw err;
+  }
+}
