@@ -1,0 +1,168 @@
+/**
+ * What every Metropolis-Hastings kernel in this folder shares: the checks of positions, states and step sizes
+ * at the boundary, and the batched accept / reject of a proposal (all chains at once, float masks, no tf.where:
+ * DESIGN.md section 1, trap 8).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { finiteOr, select } from '../../core/ops.ts';
+import { uniform, type Key } from '../../core/random.ts';
+import { checkFinite, checkPositions, type Target } from '../../targets/target.ts';
+import type { ChainState, StepInfo, StepSize } from './kernel.ts';
+
+/** A compact, readable rendering of an option's value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value instanceof tf.Tensor) return `a ${value.dtype} tensor of shape [${value.shape.join(', ')}]`;
+  if (ArrayBuffer.isView(value) && 'length' in value) return `a ${value.constructor.name} of length ${value.length}`;
+  if (Array.isArray(value)) return `[${value.slice(0, 8).map(String).join(', ')}${value.length > 8 ? ', ...' : ''}]`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Throw `where: option "option" = value, expected ...` (the error format of DESIGN.md section 3). */
+export function invalid(where: string, option: string, value: unknown, expected: string): never {
+  throw new Error(`${where}: option "${option}" = ${describeValue(value)}, expected ${expected}`);
+}
+
+/**
+ * Check an initial position ([n, d] float tensor with finite entries; one read-back, at the boundary only) and
+ * return a clone that the new state owns, so that disposing the state never disposes the caller's tensor.
+ */
+export function initialPosition(where: string, target: Target, position: unknown): tf.Tensor2D {
+  checkPositions(where, position, target.dim);
+  if (position.dtype !== 'float32') invalid(where, 'position', position, 'a float32 tensor');
+  if (position.shape[0] < 1) invalid(where, 'position', position, `at least one chain, shape [n >= 1, ${target.dim}]`);
+  checkFinite(where, position);
+  return tf.clone(position);
+}
+
+/**
+ * Check the target's values at the initial positions (one read-back each, at the boundary only) and return the
+ * state: a NaN or +Infinity log-density, or a non-finite gradient, would leave that chain stuck forever (every
+ * log-acceptance NaN), so it is an error here, and the state's tensors are freed. A log-density of -Infinity
+ * (outside the support) is allowed: such chains accept any move.
+ */
+export function checkInitialState<S extends ChainState>(where: string, state: S): S {
+  const fail = (message: string): never => {
+    tf.dispose(Object.values(state));
+    throw new Error(`${where}: ${message}`);
+  };
+  const values = state.logDensity.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isNaN(values[i]) || values[i] === Infinity) {
+      fail(`the target's logDensity at option "position" row ${i} is ${values[i]}, expected a finite number or -Infinity`);
+    }
+  }
+  const grad = state.grad;
+  if (grad) {
+    const g = grad.dataSync();
+    const d = grad.shape[1] ?? 1;
+    for (let i = 0; i < g.length; i++) {
+      if (!Number.isFinite(g[i])) {
+        const row = Math.floor(i / d);
+        fail(`the target's gradient at option "position" row ${row} is ${g[i]} (coordinate ${i % d}), expected finite values`);
+      }
+    }
+  }
+  return state;
+}
+
+/**
+ * Check that `state` is a chain state for `target` holding the listed per-chain fields (shapes only: no
+ * read-back). Returns the number of chains.
+ */
+export function checkState(where: string, target: Target, state: unknown, fields: readonly string[] = []): number {
+  if (state == null || typeof state !== 'object') {
+    invalid(where, 'state', state, 'a chain state object { position, logDensity, ... } from init or step');
+  }
+  const s = state as Record<string, unknown>;
+  checkPositions(where, s.position, target.dim, 'state.position');
+  const n = s.position.shape[0];
+  for (const field of ['logDensity', ...fields]) {
+    const value = s[field];
+    if (!(value instanceof tf.Tensor) || value.isDisposed) {
+      invalid(where, `state.${field}`, value, `a live tf.Tensor (state from this kernel's init or step)`);
+    }
+    if (value.shape[0] !== n) {
+      invalid(where, `state.${field}`, value, `a tensor with ${n} rows (one per chain, as state.position)`);
+    }
+  }
+  return n;
+}
+
+/**
+ * Check a step size: a finite number > 0 shared by all chains, or a float32 tensor [numChains] with one per chain.
+ * The values of a per-chain tensor are not read back (no read-backs in `step`); a non-positive or non-finite
+ * entry gives that chain non-finite proposals, which are rejected, so the chain stays where it is.
+ */
+export function checkStepSize(where: string, stepSize: unknown, numChains: number, option = 'stepSize'): StepSize {
+  if (typeof stepSize === 'number') {
+    if (!Number.isFinite(stepSize) || !(stepSize > 0)) {
+      invalid(where, option, stepSize, `a finite number > 0 (or a tf.Tensor1D of ${numChains} per-chain step sizes)`);
+    }
+    return stepSize;
+  }
+  if (stepSize instanceof tf.Tensor) {
+    if (stepSize.rank !== 1 || stepSize.shape[0] !== numChains || stepSize.dtype !== 'float32') {
+      invalid(where, option, stepSize, `a float32 tensor of shape [${numChains}] (one step size per chain) or a number`);
+    }
+    return stepSize as tf.Tensor1D;
+  }
+  return invalid(where, option, stepSize, `a finite number > 0 or a tf.Tensor1D of ${numChains} per-chain step sizes`);
+}
+
+/** Check that `params` is an object (kernels read named options from it). */
+export function checkParams(where: string, params: unknown): Record<string, unknown> {
+  if (params == null || typeof params !== 'object' || params instanceof tf.Tensor) {
+    invalid(where, 'params', params, 'an options object, e.g. { stepSize: 0.1 }');
+  }
+  return params as Record<string, unknown>;
+}
+
+/** A step size broadcast against per-chain rows: a number stays a number, a [n] tensor becomes [n, 1]. */
+export function perChainColumn(stepSize: StepSize): number | tf.Tensor2D {
+  return typeof stepSize === 'number' ? stepSize : (tf.expandDims(stepSize, 1) as tf.Tensor2D);
+}
+
+/** A per-chain mask [n] reshaped to broadcast against a tensor of the given rank ([n], [n, d], [n, k, d], ...). */
+function maskFor(mask: tf.Tensor1D, rank: number): tf.Tensor {
+  return rank <= 1 ? mask : tf.reshape(mask, [mask.shape[0], ...new Array<number>(rank - 1).fill(1)]);
+}
+
+/**
+ * The acceptance probability min(1, exp(logAcceptance)) per chain, with NaN counted as 0 (a rejection).
+ * Written so that it holds whether or not `minimum` propagates NaN on the backend.
+ */
+export function acceptanceProbability(logAcceptance: tf.Tensor1D): tf.Tensor1D {
+  const notNaN = tf.cast(tf.logicalNot(tf.isNaN(logAcceptance)), 'float32');
+  const clipped = finiteOr(tf.exp(tf.minimum(logAcceptance, 0)), 0);
+  return tf.mul(notNaN, clipped) as tf.Tensor1D;
+}
+
+/**
+ * Metropolis-Hastings accept / reject for all chains at once: chain i moves to the proposal iff
+ * log u_i < logAcceptance_i with u_i ~ U[0, 1) (so a NaN log-acceptance is a rejection). Every field of
+ * `proposal` is blended with the same field of `current`; non-finite proposal entries are replaced by the current
+ * values first, so a NaN in a rejected proposal never reaches the kept state. Returns the new state (fields of
+ * `proposal`) and the info `{ acceptanceRate, isAccepted, logAcceptance }`.
+ * Call inside a tidy scope (kernels' `step` do).
+ */
+export function metropolisAccept<S extends ChainState>(
+  key: Key,
+  logAcceptance: tf.Tensor1D,
+  proposal: S,
+  current: ChainState,
+): { state: S; info: StepInfo } {
+  const n = logAcceptance.shape[0];
+  const logU = tf.log(uniform(key, [n]));
+  const isAccepted = tf.cast(tf.less(logU, logAcceptance), 'float32') as tf.Tensor1D;
+  const state: Record<string, tf.Tensor> = {};
+  for (const [field, proposed] of Object.entries(proposal)) {
+    const kept = current[field];
+    if (!kept) throw new Error(`metropolisAccept: the current state has no field "${field}" to blend with`);
+    state[field] = select(maskFor(isAccepted, proposed.rank), finiteOr(proposed, kept), kept);
+  }
+  return {
+    state: state as S,
+    info: { acceptanceRate: acceptanceProbability(logAcceptance), isAccepted, logAcceptance },
+  };
+}

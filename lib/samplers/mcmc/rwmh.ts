@@ -1,0 +1,51 @@
+/**
+ * Random-walk Metropolis-Hastings: x' = x + h xi, xi ~ N(0, I), accepted with probability
+ * min(1, pi(x') / pi(x)) (the proposal is symmetric). nfmcmc spec section 1.3 "RWMH"; slips spec section 4.3.
+ * `stepSize` h is the proposal's standard deviation, shared (number) or per chain ([n] tensor).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { normal, split, type Key } from '../../core/random.ts';
+import type { Target } from '../../targets/target.ts';
+import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.ts';
+import {
+  checkInitialState,
+  checkParams,
+  checkState,
+  checkStepSize,
+  initialPosition,
+  metropolisAccept,
+  perChainColumn,
+} from './metropolis.ts';
+
+export type RwmhState = ChainState;
+
+export interface RwmhParams {
+  /** Proposal standard deviation h > 0: a number for all chains or a float32 [n] tensor, one per chain. */
+  stepSize: StepSize;
+}
+
+/** The RWMH kernel for `target`; `info` also holds `logAcceptance` [n] (NaN means rejected). */
+export function rwmh(target: Target): Kernel<RwmhState, RwmhParams> {
+  const name = 'rwmh';
+  return {
+    name,
+    target,
+    init(position: tf.Tensor2D): RwmhState {
+      const x = initialPosition(`${name}.init`, target, position);
+      return checkInitialState(`${name}.init`, { position: x, logDensity: target.logDensity(x) });
+    },
+    step(key: Key, state: RwmhState, params: RwmhParams): { state: RwmhState; info: StepInfo } {
+      const where = `${name}.step`;
+      const n = checkState(where, target, state);
+      const stepSize = checkStepSize(where, checkParams(where, params).stepSize, n);
+      return tf.tidy(() => {
+        const [kNoise, kAccept] = split(key, 2);
+        const { position, logDensity } = state;
+        const proposal = tf.add(position, tf.mul(perChainColumn(stepSize), normal(kNoise, [n, target.dim]))) as tf.Tensor2D;
+        const proposalLogDensity = target.logDensity(proposal);
+        const logAcceptance = tf.sub(proposalLogDensity, logDensity) as tf.Tensor1D;
+        return metropolisAccept(kAccept, logAcceptance, { position: proposal, logDensity: proposalLogDensity }, state);
+      });
+    },
+  };
+}

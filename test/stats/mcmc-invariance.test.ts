@@ -1,0 +1,132 @@
+/**
+ * Invariance: chains started at exact samples of the target must still be distributed as the target after k
+ * steps (the kernel leaves pi invariant). n chains start at exact draws, run k = 20 steps with deliberately large
+ * step sizes (where a missing or wrong Metropolis correction shows most), then each coordinate is compared with
+ * n fresh exact draws by a two-sample Kolmogorov-Smirnov test (the chains are independent, so the n end points
+ * are n independent draws under the null). Pass iff p > 1e-3 for every coordinate (12 kernel x target cases,
+ * 25 coordinates: family-wise false-alarm rate about 2.5%). A control shows the test has power here: unadjusted
+ * Langevin (MALA's proposal, always accepted) at MALA's step size is rejected.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { advance } from '../../lib/core/memory.ts';
+import { foldIn, key, normal, split, uniform } from '../../lib/core/random.ts';
+import { ksTwoSample } from '../../lib/metrics/ks.ts';
+import { hmc, imh, isir, mala, rwmh, velocityVerlet, type ChainState, type Kernel } from '../../lib/samplers/mcmc/index.ts';
+import { logDensityAndGrad } from '../../lib/targets/target.ts';
+import { useBackend } from '../helpers/backends.ts';
+import { column, correlatedGaussian, proposalFor, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.ts';
+
+before(() => useBackend('wasm'));
+
+const N = 4000;
+const K = 20;
+const P_MIN = 1e-3;
+
+let targets: TestTarget[];
+before(() => {
+  targets = [correlatedGaussian(), skewedMixture()];
+});
+after(() => targets.forEach((t) => t.dispose()));
+
+interface Case {
+  name: string;
+  /** Builds the kernel and its params; returns what to dispose afterwards. */
+  make: (target: TestTarget) => { kernel: Kernel<ChainState, any>; params: Record<string, unknown>; owned: tf.Tensor[]; dispose?: () => void };
+}
+
+const CASES: Case[] = [
+  { name: 'rwmh', make: (t) => ({ kernel: rwmh(t), params: { stepSize: 2 }, owned: [] }) },
+  { name: 'mala', make: (t) => ({ kernel: mala(t), params: { stepSize: 0.5 }, owned: [] }) },
+  {
+    name: 'mala with per-chain step sizes',
+    make: (t) => {
+      const h = uniform(key(77), [N], 0.05, 0.8) as tf.Tensor1D;
+      return { kernel: mala(t), params: { stepSize: h }, owned: [h] };
+    },
+  },
+  {
+    name: 'hmc (jittered, diagonal mass matrix)',
+    make: (t) => {
+      const inv = tf.tensor1d(t.dim === 3 ? [0.5, 1, 2] : [2]);
+      return { kernel: hmc(t), params: { stepSize: 0.6, numIntegrationSteps: 5, jitter: 0.3, inverseMassMatrix: inv }, owned: [inv] };
+    },
+  },
+  {
+    name: 'imh',
+    make: (t) => {
+      const p = proposalFor(t);
+      return { kernel: imh(t, p), params: {}, owned: [], dispose: () => p.dispose() };
+    },
+  },
+  {
+    name: 'isir',
+    make: (t) => {
+      const p = proposalFor(t);
+      return { kernel: isir(t, p), params: { numParticles: 4 }, owned: [], dispose: () => p.dispose() };
+    },
+  },
+];
+
+/** Two-sample KS p-values per coordinate: the chains' end points against fresh exact draws. */
+function pValues(target: TestTarget, end: tf.Tensor2D, seed: number): number[] {
+  const fresh = target.sample(key(seed), N);
+  const a = end.dataSync();
+  const b = fresh.dataSync();
+  fresh.dispose();
+  return Array.from({ length: target.dim }, (_, j) => ksTwoSample(column(a, target.dim, j), column(b, target.dim, j)).pValue);
+}
+
+for (const c of CASES) {
+  describe(c.name, () => {
+    for (const which of [0, 1]) {
+      test(`exact draws stay exact after ${K} steps on ${which === 0 ? 'the correlated 3-d Gaussian' : 'the skewed 1-d mixture'}`, () => {
+        const target = targets[which];
+        const { kernel, params, owned, dispose } = c.make(target);
+        const [kStart, kRun] = split(key(31 + which), 2);
+        const start = target.sample(kStart, N);
+        let state = kernel.init(start);
+        start.dispose();
+        let accepted = 0;
+        for (let i = 0; i < K; i++) {
+          let moved: tf.Tensor | null = null;
+          state = advance(state, (s) => {
+            const out = kernel.step(foldIn(kRun, i), s, params);
+            moved = tf.keep(tf.mean(out.info.isAccepted));
+            return out.state;
+          });
+          accepted += (moved as unknown as tf.Tensor).dataSync()[0] / K;
+          (moved as unknown as tf.Tensor).dispose();
+        }
+        const p = pValues(target, state.position, 900 + which);
+        console.log(`# ${c.name} on ${target.name}: accepted ${accepted.toFixed(3)}, KS p-values ${p.map((v) => v.toFixed(3)).join(', ')}`);
+        assert.ok(accepted > 0.05, 'the chains must actually move for the test to mean anything');
+        p.forEach((v, j) => assert.ok(v > P_MIN, `${c.name} on ${target.name}: coordinate ${j} KS p = ${v}`));
+        tf.dispose([state, ...owned]);
+        dispose?.();
+      });
+    }
+  });
+}
+
+test('control: unadjusted Langevin at the MALA step size moves the distribution and is detected', () => {
+  for (const [which, target] of targets.entries()) {
+    const h = 0.5;
+    let x = target.sample(key(41 + which), N);
+    for (let i = 0; i < K; i++) {
+      // One leapfrog step with p ~ N(0, I) and step sqrt(2h) is exactly MALA's proposal; accept it always.
+      const next = tf.tidy(() => {
+        const momentum = normal(foldIn(key(42), i), [N, target.dim]) as tf.Tensor2D;
+        const end = velocityVerlet(target, { position: x, momentum, ...logDensityAndGrad(target, x) }, Math.sqrt(2 * h), 1);
+        return end.position;
+      });
+      x.dispose();
+      x = next;
+    }
+    const p = pValues(target, x, 900 + which);
+    console.log(`# control (ULA) on ${target.name}: KS p-values ${p.map((v) => v.toExponential(2)).join(', ')}`);
+    assert.ok(Math.min(...p) < P_MIN, `ULA must be detected on ${target.name}: p = ${p}`);
+    x.dispose();
+  }
+});
