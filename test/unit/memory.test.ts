@@ -40,7 +40,7 @@ test('a leaky step would be detected: without advance the count grows', () => {
 test('advance disposes only replaced tensors, nested containers included', () => {
   const keep = tf.scalar(1);
   const old = { a: [tf.scalar(2), keep], m: { k: tf.scalar(3) } };
-  const next = advance(old, (s) => ({ a: [tf.add(s.a[0], 1), s.a[1]], m: { k: tf.scalar(4) } }));
+  const next = advance(old, (s) => ({ a: [tf.add(s.a[0], 1) as tf.Scalar, s.a[1]], m: { k: tf.scalar(4) } }));
   assert.ok(old.a[0].isDisposed && old.m.k.isDisposed);
   assert.ok(!keep.isDisposed);
   assert.equal(tensorsIn(next).size, 3);
