@@ -1,0 +1,76 @@
+/**
+ * Random unit directions for sliced metrics (sliced Wasserstein, sliced KS): normalised standard Gaussian
+ * vectors, i.e. uniform on the unit sphere S^{d-1}, as SLIPS `torch.randn(L, d) / norm` — drawn from a `Key`,
+ * in float64, so the same key gives the same directions on every backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { normalArray, type Key } from '../core/random.ts';
+import { checkInteger, fail } from './checks.ts';
+
+/** `numDirections` unit vectors in R^dim, row-major `[numDirections, dim]` float64. */
+export function randomUnitDirections(key: Key, numDirections: number, dim: number): Float64Array {
+  const fn = 'randomUnitDirections';
+  checkInteger(fn, 'numDirections', numDirections);
+  checkInteger(fn, 'dim', dim);
+  const u = normalArray(key, numDirections * dim);
+  for (let k = 0; k < numDirections; k++) {
+    let norm = 0;
+    for (let j = 0; j < dim; j++) norm += u[k * dim + j] ** 2;
+    norm = Math.sqrt(norm); // > 0 with probability 1 (polar-method normals are never all 0)
+    for (let j = 0; j < dim; j++) u[k * dim + j] /= norm;
+  }
+  return u;
+}
+
+/**
+ * Projections of one or more sample sets `[n_s, dim]` (float32 tensors) onto directions `[numDirections, dim]`,
+ * in groups of directions: `visit(projections, first, count)` gets, for each set s, a float64 array whose entry
+ * `k * n_s + i` is <direction first + k, sample i>. Computed as directions @ samples^T on the device (samples^T
+ * materialised once, no transposed matmul); a group holds at most `maxEntries` projections per set, so memory
+ * stays bounded whatever numDirections is.
+ */
+export function forEachProjectionGroup(
+  sampleSets: tf.Tensor2D[],
+  directions: Float64Array,
+  numDirections: number,
+  visit: (projections: Float64Array[], firstDirection: number, count: number) => void,
+  maxEntries = 2 ** 22,
+): void {
+  const fn = 'forEachProjectionGroup';
+  checkInteger(fn, 'numDirections', numDirections);
+  checkInteger(fn, 'maxEntries', maxEntries);
+  if (!Array.isArray(sampleSets) || sampleSets.length === 0) fail(fn, 'sampleSets', sampleSets, 'a non-empty array of [n, d] tensors');
+  const dim = sampleSets[0].shape[1];
+  for (const s of sampleSets) {
+    if (!(s instanceof tf.Tensor) || s.rank !== 2 || s.shape[1] !== dim) {
+      fail(fn, 'sampleSets', s, `rank-2 tensors [n, ${dim}] with the same d`);
+    }
+  }
+  if (!(directions instanceof Float64Array) || directions.length !== numDirections * dim) {
+    fail(fn, 'directions', directions, `a Float64Array of numDirections * d = ${numDirections * dim} values`);
+  }
+  const largest = Math.max(...sampleSets.map((s) => s.shape[0]));
+  const groupSize = Math.max(1, Math.floor(maxEntries / largest));
+  const transposed = sampleSets.map((s) => tf.transpose(s));
+  try {
+    for (let first = 0; first < numDirections; first += groupSize) {
+      const count = Math.min(groupSize, numDirections - first);
+      const u = tf.tensor2d(Float32Array.from(directions.subarray(first * dim, (first + count) * dim)), [count, dim]);
+      let projections: Float64Array[];
+      try {
+        projections = transposed.map((t) => {
+          const p = tf.matMul(u, t);
+          // Read outside tf.tidy: a typed array returned from tidy is walked element by element (slow).
+          const values = Float64Array.from(p.dataSync());
+          p.dispose();
+          return values;
+        });
+      } finally {
+        u.dispose();
+      }
+      visit(projections, first, count);
+    }
+  } finally {
+    tf.dispose(transposed);
+  }
+}
