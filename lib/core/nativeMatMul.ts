@@ -11,6 +11,7 @@
  *   SAMPLING_LAB_BLAS_THREADS=n    OpenBLAS threads (default 1: a per-thread comparison with the 1-thread peer).
  */
 import * as tf from '@tensorflow/tfjs';
+import { FAST_TRANSPOSE_FLAGS } from './ops.ts';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +153,7 @@ function override(original: tf.KernelConfig, kernelFunc: tf.KernelFunc): void {
   tf.unregisterKernel(original.kernelName, original.backendName);
   // Keep the original setupFunc: it binds the original kernel to a (re-)initialised backend, and the
   // native kernels fall back to that kernel for cases they do not handle.
+  (kernelFunc as unknown as Record<symbol, unknown>)[FAST_TRANSPOSE_FLAGS] = true;
   tf.registerKernel({ ...original, kernelFunc });
 }
 
