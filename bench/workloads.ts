@@ -1,0 +1,223 @@
+/**
+ * The standard workloads, with the same definitions as the PyTorch peer (`bench/torch_peer.py`):
+ *   mlp_regression  MLP 2-256-256-256-1, SiLU, batch 1024, Adam(1e-3), loss mean((f(x)-y)^2); one step.
+ *   mlp_input_grad  same MLP, loss mean(0.5 f(x)^2 + |grad_x f(x)|^2); one step.
+ *   mala_gmm32      MALA on a 32-d mixture of 8 unit-variance Gaussians, equal weights, means ~ N(0, 3^2 I),
+ *                   4096 chains, step size 0.05; one step = proposal, log-density and gradient, MH accept.
+ *                   Runs the library's `mala` kernel on the library's `gaussianMixture` target.
+ *   realnvp_mle     RealNVP d=16, 8 affine couplings (alternating halves), s and t nets 16-64-64-16 with ReLU
+ *                   on the masked input (as the peer's code), tanh-bounded log-scale; batch 1024 of N(0, I);
+ *                   Adam(1e-3); loss = NLL through the inverse pass; one step.
+ *   matmul1024      1024x1024 @ 1024x1024 float32.
+ * Each workload returns a `step` to time and a `sync` that waits for the device.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { dense, silu, relu, tanh, exp, matMul } from '../lib/core/ops.ts';
+import { key, split, foldIn, normal, uniform, type Key } from '../lib/core/random.ts';
+import { advance, tensorsIn } from '../lib/core/memory.ts';
+import { gaussianMixture } from '../lib/targets/mixture.ts';
+import { mala } from '../lib/samplers/mcmc/mala.ts';
+
+export interface Workload {
+  step: () => void;
+  sync: () => Promise<void>;
+  dispose: () => void;
+}
+
+export type WorkloadName = 'mlp_regression' | 'mlp_input_grad' | 'mala_gmm32' | 'realnvp_mle' | 'matmul1024';
+export const WORKLOADS: WorkloadName[] = ['mlp_regression', 'mlp_input_grad', 'mala_gmm32', 'realnvp_mle', 'matmul1024'];
+
+interface Layer {
+  W: tf.Variable;
+  b: tf.Variable;
+}
+
+/** PyTorch's nn.Linear default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for W and b. */
+function linear(k: Key, fanIn: number, fanOut: number): Layer {
+  const [kw, kb] = split(k);
+  const bound = 1 / Math.sqrt(fanIn);
+  return {
+    W: tf.variable(uniform(kw, [fanIn, fanOut], -bound, bound)),
+    b: tf.variable(uniform(kb, [fanOut], -bound, bound)),
+  };
+}
+
+function mlp(k: Key, sizes: number[]): Layer[] {
+  return split(k, sizes.length - 1).map((ki, i) => linear(ki, sizes[i], sizes[i + 1]));
+}
+
+function forward(layers: Layer[], x: tf.Tensor, act: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
+  let h = x;
+  layers.forEach((l, i) => {
+    h = dense(h, l.W, l.b);
+    if (i < layers.length - 1) h = act(h);
+  });
+  return h;
+}
+
+function lastLoss(): { set: (t: tf.Tensor) => void; sync: () => Promise<void>; dispose: () => void } {
+  let loss: tf.Tensor | null = null;
+  return {
+    set: (t) => {
+      loss?.dispose();
+      loss = t;
+    },
+    sync: async () => {
+      if (loss) await loss.data();
+    },
+    dispose: () => loss?.dispose(),
+  };
+}
+
+function mlpWorkload(inputGrad: boolean): Workload {
+  const [kNet, kx, ky] = split(key(0), 3);
+  const layers = mlp(kNet, [2, 256, 256, 256, 1]);
+  const vars = layers.flatMap((l) => [l.W, l.b]);
+  const opt = tf.train.adam(1e-3);
+  const x = normal(kx, [1024, 2]);
+  const y = normal(ky, [1024, 1]);
+  const loss = lastLoss();
+  const step = () => {
+    const l = opt.minimize(() => {
+      if (!inputGrad) return tf.mean(tf.square(tf.sub(forward(layers, x, silu), y))) as tf.Scalar;
+      // One forward pass; its output is kept out of grad's tidy scope to be reused in the loss.
+      let f: tf.Tensor | null = null;
+      const g = tf.grad((xi: tf.Tensor) => {
+        f = tf.keep(forward(layers, xi, silu));
+        return tf.sum(f);
+      })(x);
+      const out = tf.add(tf.mean(tf.mul(0.5, tf.square(f!))), tf.mean(tf.sum(tf.square(g), 1)));
+      tf.dispose(f!);
+      return out as tf.Scalar;
+    }, true, vars);
+    loss.set(l!);
+  };
+  return {
+    step,
+    sync: loss.sync,
+    dispose: () => {
+      loss.dispose();
+      tf.dispose([...vars, x, y]);
+      opt.dispose();
+    },
+  };
+}
+
+function malaWorkload(): Workload {
+  const d = 32;
+  const k = 8;
+  const n = 4096;
+  const [kMeans, kInit, kChain] = split(key(0), 3);
+  const means = normal(kMeans, [k, d], 0, 3);
+  // The library's mixture target (analytic gradient, distances as matmuls) and the library's MALA kernel.
+  const target = gaussianMixture({
+    weights: Array.from({ length: k }, () => 1 / k),
+    means: means.arraySync() as number[][],
+    covariances: Array.from({ length: k }, () => 1),
+  });
+  means.dispose();
+  const kernel = mala(target);
+  const x0 = normal(kInit, [n, d]) as tf.Tensor2D;
+  let state = kernel.init(x0);
+  x0.dispose();
+  const params = { stepSize: 0.05 };
+  let i = 0;
+  return {
+    step: () => {
+      const stepKey = foldIn(kChain, i++);
+      state = advance(state, (s) => kernel.step(stepKey, s, params).state);
+    },
+    sync: async () => {
+      await state.position.data();
+    },
+    dispose: () => {
+      tf.dispose([...tensorsIn(state)]);
+      target.dispose();
+    },
+  };
+}
+
+function realnvpWorkload(): Workload {
+  const d = 16;
+  const hidden = 64;
+  const [kNet, kData] = split(key(0));
+  const halfMask = tf.concat([tf.zeros([d / 2]), tf.ones([d / 2])]);
+  const masks = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? halfMask : tf.sub(1, halfMask)));
+  const keys = split(kNet, 8);
+  const couplings = keys.map((kc, i) => {
+    const [ks, kt] = split(kc);
+    return { mask: masks[i], inv: tf.sub(1, masks[i]), s: mlp(ks, [d, hidden, hidden, d]), t: mlp(kt, [d, hidden, hidden, d]) };
+  });
+  const vars = couplings.flatMap((c) => [...c.s, ...c.t].flatMap((l) => [l.W, l.b]));
+  const opt = tf.train.adam(1e-3);
+  const data = normal(kData, [1024, d]);
+  const loss = lastLoss();
+  const constant = -0.5 * d * Math.log(2 * Math.PI);
+  const step = () => {
+    const l = opt.minimize(() => {
+      let z: tf.Tensor = data;
+      let logdet: tf.Tensor = tf.zeros([1024]);
+      for (let i = couplings.length - 1; i >= 0; i--) {
+        const c = couplings[i];
+        const xm = tf.mul(z, c.inv);
+        const s = tf.mul(tanh(forward(c.s, xm, relu)), c.mask);
+        const t = tf.mul(forward(c.t, xm, relu), c.mask);
+        z = tf.add(xm, tf.mul(tf.mul(c.mask, tf.sub(z, t)), exp(tf.neg(s))));
+        logdet = tf.sub(logdet, tf.sum(s, 1));
+      }
+      const logp = tf.add(tf.add(tf.mul(-0.5, tf.sum(tf.square(z), 1)), constant), logdet);
+      return tf.neg(tf.mean(logp)) as tf.Scalar;
+    }, true, vars);
+    loss.set(l!);
+  };
+  return {
+    step,
+    sync: loss.sync,
+    dispose: () => {
+      loss.dispose();
+      tf.dispose([...vars, data, halfMask, ...masks, ...couplings.map((c) => c.inv)]);
+      opt.dispose();
+    },
+  };
+}
+
+function matmulWorkload(): Workload {
+  const [ka, kb] = split(key(0));
+  const a = normal(ka, [1024, 1024]);
+  const b = normal(kb, [1024, 1024]);
+  let c: tf.Tensor | null = null;
+  return {
+    step: () => {
+      c?.dispose();
+      c = matMul(a, b);
+    },
+    sync: async () => {
+      if (c) await c.data();
+    },
+    dispose: () => tf.dispose([a, b, ...(c ? [c] : [])]),
+  };
+}
+
+export function makeWorkload(name: WorkloadName): Workload {
+  switch (name) {
+    case 'mlp_regression':
+      return mlpWorkload(false);
+    case 'mlp_input_grad':
+      return mlpWorkload(true);
+    case 'mala_gmm32':
+      return malaWorkload();
+    case 'realnvp_mle':
+      return realnvpWorkload();
+    case 'matmul1024':
+      return matmulWorkload();
+  }
+}
+
+/** Inner calls per repetition, as in the peer. */
+export const INNER: Record<WorkloadName, number> = {
+  mlp_regression: 5,
+  mlp_input_grad: 5,
+  mala_gmm32: 20,
+  realnvp_mle: 5,
+  matmul1024: 5,
+};
