@@ -9,12 +9,12 @@
  * steps, then the median over `reps` repetitions of 10 steps, synchronised at the end of each repetition.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, formatBackendReport } from '../lib/core/backend.ts';
-import { advance } from '../lib/core/memory.ts';
-import { foldIn, key, normal, normalArray, split } from '../lib/core/random.ts';
-import { mala, type MalaState } from '../lib/samplers/mcmc/index.ts';
-import { gaussianMixture } from '../lib/targets/mixture.ts';
-import { makeWorkload } from './workloads.ts';
+import { initBackend, formatBackendReport } from '../lib/core/backend.js';
+import { advance } from '../lib/core/memory.js';
+import { foldIn, key, normal, normalArray, split } from '../lib/core/random.js';
+import { mala, type MalaState } from '../lib/samplers/mcmc/index.js';
+import { gaussianMixture } from '../lib/targets/mixture.js';
+import { makeWorkload } from './workloads.js';
 
 const argReps = process.argv.indexOf('--reps');
 const reps = argReps > 0 ? Number(process.argv[argReps + 1]) : 15;

@@ -9,9 +9,9 @@
  * 0.4 GFLOP/s, i.e. about 5 s per 1024^3 call: it gets one repetition of one call (none with --skip-slow).
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/core/backend.ts';
-import { enableNativeMatMul, disableNativeMatMul } from '../lib/core/nativeMatMul.ts';
-import { key, split, normal } from '../lib/core/random.ts';
+import { initBackend } from '../lib/core/backend.js';
+import { enableNativeMatMul, disableNativeMatMul } from '../lib/core/nativeMatMul.js';
+import { key, split, normal } from '../lib/core/random.js';
 
 interface Case {
   name: string;

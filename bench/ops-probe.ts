@@ -16,8 +16,8 @@
  * their input-grad gradients are wrong (tfjs issue 3252), it is timed only for reference.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, formatBackendReport } from '../lib/core/backend.ts';
-import * as ops from '../lib/core/ops.ts';
+import { initBackend, formatBackendReport } from '../lib/core/backend.js';
+import * as ops from '../lib/core/ops.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {

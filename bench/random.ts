@@ -9,8 +9,8 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/core/backend.ts';
-import { key, foldIn, normal, uniform } from '../lib/core/random.ts';
+import { initBackend } from '../lib/core/backend.js';
+import { key, foldIn, normal, uniform } from '../lib/core/random.js';
 
 const SHAPE: [number, number] = [4096, 32];
 const WARMUP = 5;

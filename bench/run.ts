@@ -12,8 +12,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/core/backend.ts';
-import { makeWorkload, WORKLOADS, INNER, type WorkloadName } from './workloads.ts';
+import { initBackend } from '../lib/core/backend.js';
+import { makeWorkload, WORKLOADS, INNER, type WorkloadName } from './workloads.js';
 
 export interface BenchOptions {
   quick: boolean;

@@ -12,11 +12,11 @@
  * Each workload returns a `step` to time and a `sync` that waits for the device.
  */
 import * as tf from '@tensorflow/tfjs';
-import { dense, silu, relu, tanh, exp, matMul } from '../lib/core/ops.ts';
-import { key, split, foldIn, normal, uniform, type Key } from '../lib/core/random.ts';
-import { advance, tensorsIn } from '../lib/core/memory.ts';
-import { gaussianMixture } from '../lib/targets/mixture.ts';
-import { mala } from '../lib/samplers/mcmc/mala.ts';
+import { dense, silu, relu, tanh, exp, matMul } from '../lib/core/ops.js';
+import { key, split, foldIn, normal, uniform, type Key } from '../lib/core/random.js';
+import { advance, tensorsIn } from '../lib/core/memory.js';
+import { gaussianMixture } from '../lib/targets/mixture.js';
+import { mala } from '../lib/samplers/mcmc/mala.js';
 
 export interface Workload {
   step: () => void;

@@ -5,8 +5,8 @@
  *   sampling-lab bench [--quick] [--vs-torch] [--only a,b]
  */
 import { join } from 'node:path';
-import { initBackend, formatBackendReport } from './core/backend.ts';
-import { PAPERS, type ConfigName } from './experiments/registry.ts';
+import { initBackend, formatBackendReport } from './core/backend.js';
+import { PAPERS, type ConfigName } from './experiments/registry.js';
 
 function usage(): string {
   const papers = PAPERS.length
@@ -43,7 +43,7 @@ async function figures(args: string[]): Promise<void> {
   console.log(formatBackendReport(report));
   if (chosen.length === 0) {
     console.log('\nno paper modules yet: running the quick benchmark instead');
-    const { runBench, parseBenchArgs } = await import('../bench/run.ts');
+    const { runBench, parseBenchArgs } = await import('../bench/run.js');
     await runBench(parseBenchArgs(['--quick']));
     return;
   }
@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'figures':
       return figures(rest);
     case 'bench': {
-      const { runBench, parseBenchArgs } = await import('../bench/run.ts');
+      const { runBench, parseBenchArgs } = await import('../bench/run.js');
       await runBench(parseBenchArgs(rest));
       return;
     }

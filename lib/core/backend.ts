@@ -4,7 +4,7 @@
  * `SAMPLING_LAB_BACKEND=name` forces one and fails with a clear message when it cannot start.
  */
 import * as tf from '@tensorflow/tfjs';
-import { enableNativeMatMul } from './nativeMatMul.ts';
+import { enableNativeMatMul } from './nativeMatMul.js';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];

@@ -11,7 +11,7 @@
  *   SAMPLING_LAB_BLAS_THREADS=n    OpenBLAS threads (default 1: a per-thread comparison with the 1-thread peer).
  */
 import * as tf from '@tensorflow/tfjs';
-import { FAST_TRANSPOSE_FLAGS } from './ops.ts';
+import { FAST_TRANSPOSE_FLAGS } from './ops.js';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

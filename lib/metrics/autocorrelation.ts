@@ -7,7 +7,7 @@
  * computed as the inverse FFT of |FFT(x - mean)|^2 with zero padding to a power of two >= 2n (no circular
  * wrap-around).
  */
-import { fail, readVector } from './checks.ts';
+import { fail, readVector } from './checks.js';
 
 /** In-place iterative radix-2 FFT of (re, im), length a power of two; `inverse` without the 1/N factor. */
 function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {

@@ -13,9 +13,9 @@
  * sums accumulated in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkChoice, checkInteger, checkOptions } from './checks.ts';
-import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.ts';
-import { DEFAULT_BLOCK_SIZE, pairwiseKernelSum } from './pairwiseDistances.ts';
+import { checkChoice, checkInteger, checkOptions } from './checks.js';
+import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.js';
+import { DEFAULT_BLOCK_SIZE, pairwiseKernelSum } from './pairwiseDistances.js';
 
 export interface EnergyDistanceOptions {
   /** 'biased' (V-statistic, default) or 'unbiased' (U-statistic). */

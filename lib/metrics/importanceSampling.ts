@@ -13,7 +13,7 @@
  *   logZError           the signed error log Z^ - log Z (negative: an underestimate).
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { fail, readVector, show } from './checks.ts';
+import { fail, readVector, show } from './checks.js';
 
 /** Log-weights: a number[], a Float64Array / Float32Array, or a rank-1 tensor [N]. */
 export type LogWeightsInput = ArrayLike<number> | Tensor;

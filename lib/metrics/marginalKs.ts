@@ -17,11 +17,11 @@
  * The argument order matters in the binned version only: `reference` (the exact target samples) fixes the
  * range; SLIPS calls compute_sliced_ks(target_samples, sampler_samples).
  */
-import type { Key } from '../core/random.ts';
-import { ksTwoSample } from './ks.ts';
-import { checkInteger, checkOptions, fail } from './checks.ts';
-import { checkSameDim, column, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.ts';
-import { forEachProjectionGroup, randomUnitDirections } from './randomDirections.ts';
+import type { Key } from '../core/random.js';
+import { ksTwoSample } from './ks.js';
+import { checkInteger, checkOptions, fail } from './checks.js';
+import { checkSameDim, column, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.js';
+import { forEachProjectionGroup, randomUnitDirections } from './randomDirections.js';
 
 /** Two-sample KS statistic of each coordinate: entry j compares x[:, j] with y[:, j]. */
 export function marginalKs(x: SampleInput, y: SampleInput): Float64Array {

@@ -25,8 +25,8 @@
  *   - nested arrays [numDraws][numChains][dim], or [numDraws][numChains] (one coordinate).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkBoolean, checkOptions, fail, show } from './checks.ts';
-import { autocovarianceOf } from './autocorrelation.ts';
+import { checkBoolean, checkOptions, fail, show } from './checks.js';
+import { autocovarianceOf } from './autocorrelation.js';
 
 export interface ChainTrace {
   /** values[(t * numChains + c) * dim + j]: draw t of chain c, coordinate j. */

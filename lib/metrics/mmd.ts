@@ -20,10 +20,10 @@
  * 2 x 4096 points in 8-D on 2 busy CPU cores, wasm; the kernel sums take about 1.5 s).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkChoice, checkInteger, checkOptions, fail } from './checks.ts';
-import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.ts';
-import { DEFAULT_BLOCK_SIZE, pairwiseKernelSum, upperTriangleSquaredDistances } from './pairwiseDistances.ts';
-import { kthSmallestStreamed } from './orderStatistic.ts';
+import { checkChoice, checkInteger, checkOptions, fail } from './checks.js';
+import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.js';
+import { DEFAULT_BLOCK_SIZE, pairwiseKernelSum, upperTriangleSquaredDistances } from './pairwiseDistances.js';
+import { kthSmallestStreamed } from './orderStatistic.js';
 
 export interface MmdOptions {
   /** Kernel bandwidth h > 0, or 'median' for the median heuristic on the pooled sample (default 'median'). */

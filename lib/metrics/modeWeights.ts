@@ -15,7 +15,7 @@
  * All in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkInteger, checkOptions, checkPositive, fail, readVector } from './checks.ts';
+import { checkInteger, checkOptions, checkPositive, fail, readVector } from './checks.js';
 
 /** Tolerance on sum(weights) = 1 for a probability vector. */
 const SUM_TOLERANCE = 1e-6;

@@ -15,7 +15,7 @@
  * cost is two passes (the median heuristic of 2 x 4096 points: 33.5M distances, 2 passes with maxBuffer 2^21).
  * Memory: O(maxBuffer).
  */
-import { fail } from './checks.ts';
+import { fail } from './checks.js';
 
 /** Hands over every value of the multiset, in chunks, to `visit`. Must produce the same multiset each call. */
 export type ValueStream = (visit: (values: ArrayLike<number>) => void) => void;

@@ -10,8 +10,8 @@
  * float32 sum of at most `blockSize` terms).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ValueStream } from './orderStatistic.ts';
-import { checkInteger, fail } from './checks.ts';
+import type { ValueStream } from './orderStatistic.js';
+import { checkInteger, fail } from './checks.js';
 
 /** Relative threshold under which a squared distance is float32 cancellation noise (32 ulps). */
 export const FLOAT32_NOISE_FLOOR = 32 * 2 ** -23;

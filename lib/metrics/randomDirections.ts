@@ -4,8 +4,8 @@
  * in float64, so the same key gives the same directions on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { normalArray, type Key } from '../core/random.ts';
-import { checkInteger, fail } from './checks.ts';
+import { normalArray, type Key } from '../core/random.js';
+import { checkInteger, fail } from './checks.js';
 
 /** `numDirections` unit vectors in R^dim, row-major `[numDirections, dim]` float64. */
 export function randomUnitDirections(key: Key, numDirections: number, dim: number): Float64Array {

@@ -9,7 +9,7 @@
  *   - a flat `number[]` / `Float64Array` / `Float32Array` of `n` numbers (read as `[n, 1]`, 1-D samples).
  */
 import * as tf from '@tensorflow/tfjs';
-import { fail, show } from './checks.ts';
+import { fail, show } from './checks.js';
 
 /** `n` points in `dim` dimensions; point `i`, coordinate `j` is `data[i * dim + j]`. */
 export interface SampleMatrix {

@@ -22,10 +22,10 @@
  * O(L (n log n + m log m)) for the sorts in float64 on the JS side; memory O(n + m) per direction, at most 2^22
  * projections per set at a time (about 1.5 s for L = 1024, n = m = 4096, d = 8 on 2 busy cores, wasm).
  */
-import type { Key } from '../core/random.ts';
-import { checkBoolean, checkInteger, checkOptions, fail } from './checks.ts';
-import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput, type SampleMatrix } from './samples.ts';
-import { forEachProjectionGroup, randomUnitDirections } from './randomDirections.ts';
+import type { Key } from '../core/random.js';
+import { checkBoolean, checkInteger, checkOptions, fail } from './checks.js';
+import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput, type SampleMatrix } from './samples.js';
+import { forEachProjectionGroup, randomUnitDirections } from './randomDirections.js';
 
 export interface SlicedWassersteinOptions {
   /** Key for the random directions (required): the same key gives the same directions. */

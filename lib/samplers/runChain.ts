@@ -17,10 +17,10 @@
  *   and the per-step acceptance so far. `resumeChain(path, kernel, options)` continues from it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { foldIn, type Key } from '../core/random.ts';
-import { advance, disposeReplaced } from '../core/memory.ts';
-import { checkPositions } from '../targets/target.ts';
-import type { ChainState, Kernel, StepInfo } from './mcmc/kernel.ts';
+import { foldIn, type Key } from '../core/random.js';
+import { advance, disposeReplaced } from '../core/memory.js';
+import { checkPositions } from '../targets/target.js';
+import type { ChainState, Kernel, StepInfo } from './mcmc/kernel.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Types

@@ -11,8 +11,8 @@
  * Its sign convention (+b) is the mirror image of Haario's (-b), so that preset uses curvature = -0.02.
  */
 import * as tf from '@tensorflow/tfjs';
-import { normal, type Key } from '../core/random.ts';
-import { checkPositions, type Target } from './target.ts';
+import { normal, type Key } from '../core/random.js';
+import { checkPositions, type Target } from './target.js';
 
 export interface BananaOptions {
   /** Dimension, >= 2. Default 2. */

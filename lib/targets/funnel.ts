@@ -10,9 +10,9 @@
  *   (slips-lrds spec section 1.6, nfmcmc spec section 1.6; checked in h2o64/slips distributions/funnel.py).
  */
 import * as tf from '@tensorflow/tfjs';
-import { exp } from '../core/ops.ts';
-import { normal, type Key } from '../core/random.ts';
-import { checkPositions, type Target } from './target.ts';
+import { exp } from '../core/ops.js';
+import { normal, type Key } from '../core/random.js';
+import { checkPositions, type Target } from './target.js';
 
 export interface FunnelOptions {
   /** Total dimension, >= 2 (x0 plus dim - 1 funnel coordinates). Default 10. */

@@ -12,10 +12,10 @@
  * what was expected.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GaussianFactor, matrix, type Matrix } from '../core/linalg.ts';
-import { matMul, sumSquares } from '../core/ops.ts';
-import { normal, type Key } from '../core/random.ts';
-import { checkPositions, type Modes, type Target } from './target.ts';
+import { GaussianFactor, matrix, type Matrix } from '../core/linalg.js';
+import { matMul, sumSquares } from '../core/ops.js';
+import { normal, type Key } from '../core/random.js';
+import { checkPositions, type Modes, type Target } from './target.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Option checks shared by the Gaussian-based targets

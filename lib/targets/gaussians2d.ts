@@ -14,9 +14,9 @@
  * unweighted component likelihood (LRDS `compute_mode_count`); for `eightGaussians` (equal weights) the two rules
  * coincide.
  */
-import { key as makeKey, uniformArray, type Key } from '../core/random.ts';
-import { checkInteger, checkNumber, invalidOption } from './gaussian.ts';
-import { gaussianMixture, type GaussianMixtureTarget } from './mixture.ts';
+import { key as makeKey, uniformArray, type Key } from '../core/random.js';
+import { checkInteger, checkNumber, invalidOption } from './gaussian.js';
+import { gaussianMixture, type GaussianMixtureTarget } from './mixture.js';
 
 export interface EightGaussiansOptions {
   /** Radius of the circle of means (default 10). */

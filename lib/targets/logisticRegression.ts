@@ -33,10 +33,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as aq from 'arquero';
-import { exp, logSigmoid, matMul, sigmoid } from '../core/ops.ts';
-import { key as keyFromSeed, uniformArray, type Key } from '../core/random.ts';
-import { logGamma } from '../core/special.ts';
-import { checkPositions, type Target } from './target.ts';
+import { exp, logSigmoid, matMul, sigmoid } from '../core/ops.js';
+import { key as keyFromSeed, uniformArray, type Key } from '../core/random.js';
+import { logGamma } from '../core/special.js';
+import { checkPositions, type Target } from './target.js';
 
 export type BuiltinDataset = 'ionosphere' | 'sonar' | 'german-credit';
 export const BUILTIN_DATASETS: readonly BuiltinDataset[] = ['ionosphere', 'sonar', 'german-credit'];

@@ -30,10 +30,10 @@
  * normalised component weights, which equal pi(S_k) up to the overlap mass (`modeWeightsExact` says which).
  */
 import * as tf from '@tensorflow/tfjs';
-import { choleskySolve, matrix, type Matrix } from '../core/linalg.ts';
-import { exp, logSumExp, matMul, sumSquares } from '../core/ops.ts';
-import { categorical, normal, split, type Key } from '../core/random.ts';
-import { normalCdf } from '../core/special.ts';
+import { choleskySolve, matrix, type Matrix } from '../core/linalg.js';
+import { exp, logSumExp, matMul, sumSquares } from '../core/ops.js';
+import { categorical, normal, split, type Key } from '../core/random.js';
+import { normalCdf } from '../core/special.js';
 import {
   checkNumberArray,
   checkSampleCount,
@@ -41,8 +41,8 @@ import {
   parseCovariance,
   type CovarianceSpec,
   type ParsedCovariance,
-} from './gaussian.ts';
-import { checkPositions, type Modes, type Target } from './target.ts';
+} from './gaussian.js';
+import { checkPositions, type Modes, type Target } from './target.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

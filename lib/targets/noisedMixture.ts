@@ -20,12 +20,12 @@
  * For isotropic / diagonal components everything is elementwise (no d x d matrices on the device).
  */
 import * as tf from '@tensorflow/tfjs';
-import { inverseSpd, matmul, matrix, type Matrix } from '../core/linalg.ts';
-import { matMul } from '../core/ops.ts';
-import { normal, split, type Key } from '../core/random.ts';
-import { checkNumber, checkSampleCount, invalidOption } from './gaussian.ts';
-import { gaussianMixture, type GaussianMixtureTarget } from './mixture.ts';
-import { checkPositions } from './target.ts';
+import { inverseSpd, matmul, matrix, type Matrix } from '../core/linalg.js';
+import { matMul } from '../core/ops.js';
+import { normal, split, type Key } from '../core/random.js';
+import { checkNumber, checkSampleCount, invalidOption } from './gaussian.js';
+import { gaussianMixture, type GaussianMixtureTarget } from './mixture.js';
+import { checkPositions } from './target.js';
 
 /** A batch of matrices diag(diag_i) + sum_k f_ik f_ik^T: diag [n, d] (entries may be negative), factors [n, K, d]. */
 export interface DiagPlusLowRank {

@@ -16,7 +16,7 @@
  * targets, which is inconsistent; see `PHI_FOUR_SLIPS_REFERENCE`.)
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkPositions, type Target } from './target.ts';
+import { checkPositions, type Target } from './target.js';
 
 export interface PhiFourOptions {
   /** Number of lattice sites N (the dimension). Default 100. */

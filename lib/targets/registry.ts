@@ -2,16 +2,16 @@
  * Targets by name: `targets.get('two-modes', { dim: 32, separation: 3 })`. Each entry documents its options;
  * `targets.names()` lists them. Unknown names and unknown options fail with an error that lists what exists.
  */
-import type { Target } from './target.ts';
-import { gaussian } from './gaussian.ts';
-import { gaussianMixture, type GaussianMixtureOptions } from './mixture.ts';
-import { twoModes, twoModesSlips, twoModesLrds, bracketTwoModes, type TwoModesConditioning } from './twoModes.ts';
-import { eightGaussians, manyModes } from './gaussians2d.ts';
-import { rings, ringsSlips, ringsLrds, type RingsOptions } from './rings.ts';
-import { funnel } from './funnel.ts';
-import { banana } from './banana.ts';
-import { phiFour } from './phiFour.ts';
-import { logisticRegression, type LogisticRegressionOptions } from './logisticRegression.ts';
+import type { Target } from './target.js';
+import { gaussian } from './gaussian.js';
+import { gaussianMixture, type GaussianMixtureOptions } from './mixture.js';
+import { twoModes, twoModesSlips, twoModesLrds, bracketTwoModes, type TwoModesConditioning } from './twoModes.js';
+import { eightGaussians, manyModes } from './gaussians2d.js';
+import { rings, ringsSlips, ringsLrds, type RingsOptions } from './rings.js';
+import { funnel } from './funnel.js';
+import { banana } from './banana.js';
+import { phiFour } from './phiFour.js';
+import { logisticRegression, type LogisticRegressionOptions } from './logisticRegression.js';
 
 type Options = Record<string, unknown>;
 

@@ -24,11 +24,11 @@
  * weights proportional to the radius (1/9, 3/9, 5/9), squared-radius assignment.
  */
 import * as tf from '@tensorflow/tfjs';
-import { exp, logSumExp, sumSquares } from '../core/ops.ts';
-import { uniformArray, type Key } from '../core/random.ts';
-import { normalCdf, normalLogCdf, normalQuantile } from '../core/special.ts';
-import { checkNumber, checkNumberArray, checkSampleCount, invalidOption } from './gaussian.ts';
-import { checkPositions, type Modes, type Target } from './target.ts';
+import { exp, logSumExp, sumSquares } from '../core/ops.js';
+import { uniformArray, type Key } from '../core/random.js';
+import { normalCdf, normalLogCdf, normalQuantile } from '../core/special.js';
+import { checkNumber, checkNumberArray, checkSampleCount, invalidOption } from './gaussian.js';
+import { checkPositions, type Modes, type Target } from './target.js';
 
 // |x| is floored here (sqrt(|x|^2 + floor^2)): below it the 1/|x| spike is cut off. At 1e-6 the change is
 // invisible elsewhere, and for the presets the origin stays far less likely than the rings (log p(0) ~ -10 for

@@ -3,7 +3,7 @@
  * ground truth is known living next to it (log Z, exact sampler, modes and their weights, moments).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Key } from '../core/random.ts';
+import type { Key } from '../core/random.js';
 
 export interface Modes {
   /** True mode weights (sum to 1). */

@@ -21,8 +21,8 @@
  *   LRDS / evaluation-paper parameter a (means -/+ a 1) is separation = 2 a sqrt(d) / std; the DM-aMC "r" (means
  *   -/+ r u with |u| = 1) is separation = 2 r / std.
  */
-import { checkInteger, checkNumber, checkNumberArray, invalidOption } from './gaussian.ts';
-import { gaussianMixture, type GaussianMixtureTarget } from './mixture.ts';
+import { checkInteger, checkNumber, checkNumberArray, invalidOption } from './gaussian.js';
+import { gaussianMixture, type GaussianMixtureTarget } from './mixture.js';
 
 const TWO_MODE_WEIGHTS = [2 / 3, 1 / 3];
 const MODE_VARIANCE = 0.05;

@@ -3,7 +3,7 @@
  * Each block switches the tfjs backend in a `before` hook, so the tests inside use that backend.
  */
 import { describe, before } from 'node:test';
-import { initBackend, type BackendName } from '../../lib/core/backend.ts';
+import { initBackend, type BackendName } from '../../lib/core/backend.js';
 
 export const TEST_BACKENDS: BackendName[] = ['cpu', 'wasm'];
 

@@ -16,8 +16,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { advance } from '../../lib/core/memory.ts';
-import { foldIn, key, split } from '../../lib/core/random.ts';
+import { advance } from '../../lib/core/memory.js';
+import { foldIn, key, split } from '../../lib/core/random.js';
 import {
   adaptSharedStepSize,
   adaptStepSizePerChain,
@@ -29,9 +29,9 @@ import {
   type ChainState,
   type Kernel,
   type StepInfo,
-} from '../../lib/samplers/mcmc/index.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { correlatedGaussian, meanAndSe, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.ts';
+} from '../../lib/samplers/mcmc/index.js';
+import { useBackend } from '../helpers/backends.js';
+import { correlatedGaussian, meanAndSe, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.js';
 
 before(() => useBackend('wasm'));
 

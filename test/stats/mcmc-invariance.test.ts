@@ -10,13 +10,13 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { advance } from '../../lib/core/memory.ts';
-import { foldIn, key, normal, split, uniform } from '../../lib/core/random.ts';
-import { ksTwoSample } from '../../lib/metrics/ks.ts';
-import { hmc, imh, isir, mala, rwmh, velocityVerlet, type ChainState, type Kernel } from '../../lib/samplers/mcmc/index.ts';
-import { logDensityAndGrad } from '../../lib/targets/target.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { column, correlatedGaussian, proposalFor, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.ts';
+import { advance } from '../../lib/core/memory.js';
+import { foldIn, key, normal, split, uniform } from '../../lib/core/random.js';
+import { ksTwoSample } from '../../lib/metrics/ks.js';
+import { hmc, imh, isir, mala, rwmh, velocityVerlet, type ChainState, type Kernel } from '../../lib/samplers/mcmc/index.js';
+import { logDensityAndGrad } from '../../lib/targets/target.js';
+import { useBackend } from '../helpers/backends.js';
+import { column, correlatedGaussian, proposalFor, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.js';
 
 before(() => useBackend('wasm'));
 

@@ -10,11 +10,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { advance } from '../../lib/core/memory.ts';
-import { foldIn, key, normal, split } from '../../lib/core/random.ts';
-import { hmc, imh, isir, mala, rwmh, type ChainState, type Kernel } from '../../lib/samplers/mcmc/index.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { ChainMoments, correlatedGaussian, proposalFor, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.ts';
+import { advance } from '../../lib/core/memory.js';
+import { foldIn, key, normal, split } from '../../lib/core/random.js';
+import { hmc, imh, isir, mala, rwmh, type ChainState, type Kernel } from '../../lib/samplers/mcmc/index.js';
+import { useBackend } from '../helpers/backends.js';
+import { ChainMoments, correlatedGaussian, proposalFor, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.js';
 
 before(() => useBackend('wasm'));
 

@@ -10,15 +10,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { foldIn, key } from '../../lib/core/random.ts';
-import { mala } from '../../lib/samplers/mcmc/mala.ts';
-import { gaussian, type GaussianTarget } from '../../lib/targets/gaussian.ts';
-import { gaussianMixture, type GaussianMixtureTarget } from '../../lib/targets/mixture.ts';
-import type { Target } from '../../lib/targets/target.ts';
-import { smc, type SmcOptions } from '../../lib/samplers/smc/smc.ts';
-import { ais } from '../../lib/samplers/smc/ais.ts';
-import { linearSchedule } from '../../lib/samplers/smc/tempering.ts';
-import { useBackend } from '../helpers/backends.ts';
+import { foldIn, key } from '../../lib/core/random.js';
+import { mala } from '../../lib/samplers/mcmc/mala.js';
+import { gaussian, type GaussianTarget } from '../../lib/targets/gaussian.js';
+import { gaussianMixture, type GaussianMixtureTarget } from '../../lib/targets/mixture.js';
+import type { Target } from '../../lib/targets/target.js';
+import { smc, type SmcOptions } from '../../lib/samplers/smc/smc.js';
+import { ais } from '../../lib/samplers/smc/ais.js';
+import { linearSchedule } from '../../lib/samplers/smc/tempering.js';
+import { useBackend } from '../helpers/backends.js';
 
 const RUNS = 16;
 const Z_SCORE = 4;

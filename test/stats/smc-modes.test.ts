@@ -14,13 +14,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { key } from '../../lib/core/random.ts';
-import { mala } from '../../lib/samplers/mcmc/mala.ts';
-import { gaussian, type GaussianTarget } from '../../lib/targets/gaussian.ts';
-import { twoModesSlips } from '../../lib/targets/twoModes.ts';
-import type { GaussianMixtureTarget } from '../../lib/targets/mixture.ts';
-import { smc } from '../../lib/samplers/smc/smc.ts';
-import { useBackend } from '../helpers/backends.ts';
+import { key } from '../../lib/core/random.js';
+import { mala } from '../../lib/samplers/mcmc/mala.js';
+import { gaussian, type GaussianTarget } from '../../lib/targets/gaussian.js';
+import { twoModesSlips } from '../../lib/targets/twoModes.js';
+import type { GaussianMixtureTarget } from '../../lib/targets/mixture.js';
+import { smc } from '../../lib/samplers/smc/smc.js';
+import { useBackend } from '../helpers/backends.js';
 
 const DIM = 8;
 let target: GaussianMixtureTarget;

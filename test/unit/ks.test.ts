@@ -5,9 +5,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ksOneSample, ksTwoSample, kolmogorovSurvival } from '../../lib/metrics/ks.ts';
-import { erf, erfc, normalCdf, normalLogCdf, normalQuantile, logGamma } from '../../lib/core/special.ts';
-import { key, split, normalArray, uniformArray } from '../../lib/core/random.ts';
+import { ksOneSample, ksTwoSample, kolmogorovSurvival } from '../../lib/metrics/ks.js';
+import { erf, erfc, normalCdf, normalLogCdf, normalQuantile, logGamma } from '../../lib/core/special.js';
+import { key, split, normalArray, uniformArray } from '../../lib/core/random.js';
 
 function close(actual: number, expected: number, rel: number, what: string, abs = 0): void {
   const err = Math.abs(actual - expected);

@@ -19,8 +19,8 @@ import {
   gaussianLogDensity,
   GaussianFactor,
   type Matrix,
-} from '../../lib/core/linalg.ts';
-import { onBackends, TEST_BACKENDS } from '../helpers/backends.ts';
+} from '../../lib/core/linalg.js';
+import { onBackends, TEST_BACKENDS } from '../helpers/backends.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

@@ -7,7 +7,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, normalArray } from '../../lib/core/random.ts';
+import { key, normalArray } from '../../lib/core/random.js';
 import {
   adaptSharedStepSize,
   adaptStepSizePerChain,
@@ -17,8 +17,8 @@ import {
   LRDS_RULE,
   massMatrixAdaptation,
   SLIPS_RULE,
-} from '../../lib/samplers/mcmc/index.ts';
-import { useBackend } from '../helpers/backends.ts';
+} from '../../lib/samplers/mcmc/index.js';
+import { useBackend } from '../helpers/backends.js';
 
 before(() => useBackend('wasm'));
 

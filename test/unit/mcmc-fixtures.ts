@@ -3,11 +3,11 @@
  * for the MCMC kernel tests, plus the per-chain statistics the statistical tests use.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GaussianFactor, matrix } from '../../lib/core/linalg.ts';
-import { logSumExp, matMul, sumSquares } from '../../lib/core/ops.ts';
-import { normal, split, uniform, type Key } from '../../lib/core/random.ts';
-import type { Target } from '../../lib/targets/target.ts';
-import type { IndependentProposal } from '../../lib/samplers/mcmc/imh.ts';
+import { GaussianFactor, matrix } from '../../lib/core/linalg.js';
+import { logSumExp, matMul, sumSquares } from '../../lib/core/ops.js';
+import { normal, split, uniform, type Key } from '../../lib/core/random.js';
+import type { Target } from '../../lib/targets/target.js';
+import type { IndependentProposal } from '../../lib/samplers/mcmc/imh.js';
 
 export interface TestTarget extends Target {
   sample(key: Key, n: number): tf.Tensor2D;

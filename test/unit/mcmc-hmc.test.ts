@@ -6,11 +6,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, normal, split } from '../../lib/core/random.ts';
-import { hmc, kineticEnergy, velocityVerlet, type PhasePoint } from '../../lib/samplers/mcmc/index.ts';
-import { logDensityAndGrad } from '../../lib/targets/target.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { correlatedGaussian, skewedMixture, type TestTarget } from './mcmc-fixtures.ts';
+import { key, normal, split } from '../../lib/core/random.js';
+import { hmc, kineticEnergy, velocityVerlet, type PhasePoint } from '../../lib/samplers/mcmc/index.js';
+import { logDensityAndGrad } from '../../lib/targets/target.js';
+import { useBackend } from '../helpers/backends.js';
+import { correlatedGaussian, skewedMixture, type TestTarget } from './mcmc-fixtures.js';
 
 before(() => useBackend('wasm'));
 

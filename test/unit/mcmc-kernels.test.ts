@@ -6,12 +6,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { advance } from '../../lib/core/memory.ts';
-import { foldIn, key, normal } from '../../lib/core/random.ts';
-import { hmc, imh, isir, mala, rwmh, type ChainState, type ImhState, type IsirParams, type Kernel } from '../../lib/samplers/mcmc/index.ts';
-import type { Target } from '../../lib/targets/target.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { correlatedGaussian, proposalFor, type TestTarget } from './mcmc-fixtures.ts';
+import { advance } from '../../lib/core/memory.js';
+import { foldIn, key, normal } from '../../lib/core/random.js';
+import { hmc, imh, isir, mala, rwmh, type ChainState, type ImhState, type IsirParams, type Kernel } from '../../lib/samplers/mcmc/index.js';
+import type { Target } from '../../lib/targets/target.js';
+import { useBackend } from '../helpers/backends.js';
+import { correlatedGaussian, proposalFor, type TestTarget } from './mcmc-fixtures.js';
 
 before(() => useBackend('wasm'));
 

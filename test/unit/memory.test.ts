@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { iterate, advance, tensorsIn, disposeReplaced, countNewTensors } from '../../lib/core/memory.ts';
-import { useBackend } from '../helpers/backends.ts';
+import { iterate, advance, tensorsIn, disposeReplaced, countNewTensors } from '../../lib/core/memory.js';
+import { useBackend } from '../helpers/backends.js';
 
 before(async () => {
   await useBackend('wasm');

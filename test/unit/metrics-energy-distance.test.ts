@@ -1,11 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, split, foldIn } from '../../lib/core/random.ts';
-import { erf } from '../../lib/core/special.ts';
-import { energyDistance } from '../../lib/metrics/energyDistance.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { bruteForcePairSum, gaussianRows, meanAndSd } from './metrics-fixtures.ts';
+import { key, split, foldIn } from '../../lib/core/random.js';
+import { erf } from '../../lib/core/special.js';
+import { energyDistance } from '../../lib/metrics/energyDistance.js';
+import { useBackend } from '../helpers/backends.js';
+import { bruteForcePairSum, gaussianRows, meanAndSd } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

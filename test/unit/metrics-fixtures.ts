@@ -2,7 +2,7 @@
  * Shared fixtures of the metrics tests: seeded Gaussian samples (float64, from `normalArray`), float64
  * brute-force pairwise sums to compare the blocked float32 device versions with, and replicate statistics.
  */
-import { normalArray, type Key } from '../../lib/core/random.ts';
+import { normalArray, type Key } from '../../lib/core/random.js';
 
 /** n rows of N(mean, diag(std^2)) in dim = mean.length dimensions. */
 export function gaussianRows(k: Key, n: number, mean: number[], std: number[]): number[][] {

@@ -1,16 +1,16 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, foldIn, type Key } from '../../lib/core/random.ts';
+import { key, foldIn, type Key } from '../../lib/core/random.js';
 import {
   importanceEss,
   logSumExp64,
   logZError,
   logZEstimate,
   normalizedWeights,
-} from '../../lib/metrics/importanceSampling.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { gaussianRows, meanAndSd } from './metrics-fixtures.ts';
+} from '../../lib/metrics/importanceSampling.js';
+import { useBackend } from '../helpers/backends.js';
+import { gaussianRows, meanAndSd } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

@@ -1,12 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, split } from '../../lib/core/random.ts';
-import { ksTwoSample } from '../../lib/metrics/ks.ts';
-import { marginalKs, maxMarginalKs, slicedKs } from '../../lib/metrics/marginalKs.ts';
-import { randomUnitDirections } from '../../lib/metrics/randomDirections.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { gaussianRows } from './metrics-fixtures.ts';
+import { key, split } from '../../lib/core/random.js';
+import { ksTwoSample } from '../../lib/metrics/ks.js';
+import { marginalKs, maxMarginalKs, slicedKs } from '../../lib/metrics/marginalKs.js';
+import { randomUnitDirections } from '../../lib/metrics/randomDirections.js';
+import { useBackend } from '../helpers/backends.js';
+import { gaussianRows } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

@@ -1,11 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, foldIn, normalArray, type Key } from '../../lib/core/random.ts';
-import { autocorrelation, autocovariance } from '../../lib/metrics/autocorrelation.ts';
-import { effectiveSampleSize, splitRHat, type ChainTrace } from '../../lib/metrics/mcmcDiagnostics.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { meanAndSd } from './metrics-fixtures.ts';
+import { key, foldIn, normalArray, type Key } from '../../lib/core/random.js';
+import { autocorrelation, autocovariance } from '../../lib/metrics/autocorrelation.js';
+import { effectiveSampleSize, splitRHat, type ChainTrace } from '../../lib/metrics/mcmcDiagnostics.js';
+import { useBackend } from '../helpers/backends.js';
+import { meanAndSd } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

@@ -1,10 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, split, foldIn } from '../../lib/core/random.ts';
-import { mmd, mmdSquared, medianHeuristicBandwidth } from '../../lib/metrics/mmd.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { bruteForcePairSum, gaussianRows, meanAndSd, squaredDistance } from './metrics-fixtures.ts';
+import { key, split, foldIn } from '../../lib/core/random.js';
+import { mmd, mmdSquared, medianHeuristicBandwidth } from '../../lib/metrics/mmd.js';
+import { useBackend } from '../helpers/backends.js';
+import { bruteForcePairSum, gaussianRows, meanAndSd, squaredDistance } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

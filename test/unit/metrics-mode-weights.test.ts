@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { forgottenModes, modeEntropy, modeWeightError, modeWeights } from '../../lib/metrics/modeWeights.ts';
-import { useBackend } from '../helpers/backends.ts';
+import { forgottenModes, modeEntropy, modeWeightError, modeWeights } from '../../lib/metrics/modeWeights.js';
+import { useBackend } from '../helpers/backends.js';
 
 before(async () => {
   await useBackend('wasm');

@@ -1,11 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, uniformArray } from '../../lib/core/random.ts';
-import { kthSmallestStreamed, type ValueStream } from '../../lib/metrics/orderStatistic.ts';
-import { forEachDistanceBlock, upperTriangleSquaredDistances } from '../../lib/metrics/pairwiseDistances.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { gaussianRows, squaredDistance } from './metrics-fixtures.ts';
+import { key, uniformArray } from '../../lib/core/random.js';
+import { kthSmallestStreamed, type ValueStream } from '../../lib/metrics/orderStatistic.js';
+import { forEachDistanceBlock, upperTriangleSquaredDistances } from '../../lib/metrics/pairwiseDistances.js';
+import { useBackend } from '../helpers/backends.js';
+import { gaussianRows, squaredDistance } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

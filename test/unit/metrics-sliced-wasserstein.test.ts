@@ -1,15 +1,15 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, split, foldIn } from '../../lib/core/random.ts';
+import { key, split, foldIn } from '../../lib/core/random.js';
 import {
   slicedWasserstein,
   slicedWassersteinGaussianApprox,
   wasserstein1dSquaredSorted,
-} from '../../lib/metrics/slicedWasserstein.ts';
-import { forEachProjectionGroup, randomUnitDirections } from '../../lib/metrics/randomDirections.ts';
-import { useBackend } from '../helpers/backends.ts';
-import { gaussianRows, meanAndSd } from './metrics-fixtures.ts';
+} from '../../lib/metrics/slicedWasserstein.js';
+import { forEachProjectionGroup, randomUnitDirections } from '../../lib/metrics/randomDirections.js';
+import { useBackend } from '../helpers/backends.js';
+import { gaussianRows, meanAndSd } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

@@ -18,10 +18,10 @@ import {
   nativeMatMulStatus,
   loadSgemmAddon,
   NATIVE_ADDON_PATH,
-} from '../../lib/core/nativeMatMul.ts';
-import { key, normalArray } from '../../lib/core/random.ts';
-import { initBackend } from '../../lib/core/backend.ts';
-import { useBackend } from '../helpers/backends.ts';
+} from '../../lib/core/nativeMatMul.js';
+import { key, normalArray } from '../../lib/core/random.js';
+import { initBackend } from '../../lib/core/backend.js';
+import { useBackend } from '../helpers/backends.js';
 
 const U = 2 ** -24;
 

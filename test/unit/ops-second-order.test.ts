@@ -18,8 +18,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import * as ops from '../../lib/core/ops.ts';
-import { onBackends } from '../helpers/backends.ts';
+import * as ops from '../../lib/core/ops.js';
+import { onBackends } from '../helpers/backends.js';
 
 const SIZES = [2, 16, 16, 1];
 const BATCH = 32;

@@ -18,9 +18,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import * as ops from '../../lib/core/ops.ts';
-import { nativeMatMulStatus } from '../../lib/core/nativeMatMul.ts';
-import { onBackends } from '../helpers/backends.ts';
+import * as ops from '../../lib/core/ops.js';
+import { nativeMatMulStatus } from '../../lib/core/nativeMatMul.js';
+import { onBackends } from '../helpers/backends.js';
 
 type Fn = (t: tf.Tensor) => tf.Tensor;
 

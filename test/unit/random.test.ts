@@ -19,10 +19,10 @@ import {
   uniformArray,
   threefry2x32,
   type Key,
-} from '../../lib/core/random.ts';
-import { ksOneSample } from '../../lib/metrics/ks.ts';
-import { normalCdf, normalQuantile } from '../../lib/core/special.ts';
-import { onBackends } from '../helpers/backends.ts';
+} from '../../lib/core/random.js';
+import { ksOneSample } from '../../lib/metrics/ks.js';
+import { normalCdf, normalQuantile } from '../../lib/core/special.js';
+import { onBackends } from '../helpers/backends.js';
 
 const Z = 4; // z threshold for single moment checks (two-sided false alarm 6e-5 each)
 const KS_P = 1e-3;

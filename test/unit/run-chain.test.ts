@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { key, normal } from '../../lib/core/random.ts';
-import { mala, type MalaParams, type MalaState } from '../../lib/samplers/mcmc/mala.ts';
-import { gaussian } from '../../lib/targets/gaussian.ts';
+import { key, normal } from '../../lib/core/random.js';
+import { mala, type MalaParams, type MalaState } from '../../lib/samplers/mcmc/mala.js';
+import { gaussian } from '../../lib/targets/gaussian.js';
 import {
   runChain,
   resumeChain,
@@ -23,8 +23,8 @@ import {
   RunAbortedError,
   type ParamsSchedule,
   type RunChainResult,
-} from '../../lib/samplers/runChain.ts';
-import { useBackend } from '../helpers/backends.ts';
+} from '../../lib/samplers/runChain.js';
+import { useBackend } from '../helpers/backends.js';
 
 const DIM = 3;
 const NUM_CHAINS = 16;

@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { foldIn, key } from '../../lib/core/random.ts';
+import { foldIn, key } from '../../lib/core/random.js';
 import {
   gatherRows,
   multinomialResample,
@@ -15,15 +15,15 @@ import {
   stratifiedResample,
   systematicResample,
   RESAMPLING_SCHEMES,
-} from '../../lib/samplers/smc/resampling.ts';
+} from '../../lib/samplers/smc/resampling.js';
 import {
   conditionalEss,
   effectiveSampleSize,
   logSumExp64,
   normaliseLogWeights,
   weightsFromLogWeights,
-} from '../../lib/samplers/smc/weights.ts';
-import { useBackend } from '../helpers/backends.ts';
+} from '../../lib/samplers/smc/weights.js';
+import { useBackend } from '../helpers/backends.js';
 
 before(async () => {
   await useBackend('wasm');

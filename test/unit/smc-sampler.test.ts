@@ -7,17 +7,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key } from '../../lib/core/random.ts';
-import { mala, type MalaParams, type MalaState } from '../../lib/samplers/mcmc/mala.ts';
-import type { Kernel } from '../../lib/samplers/mcmc/kernel.ts';
-import { gaussian } from '../../lib/targets/gaussian.ts';
-import { gaussianMixture } from '../../lib/targets/mixture.ts';
-import { logDensityAndGrad, type Target } from '../../lib/targets/target.ts';
-import { smc, type SmcOptions } from '../../lib/samplers/smc/smc.ts';
-import { ais } from '../../lib/samplers/smc/ais.ts';
-import { linearSchedule } from '../../lib/samplers/smc/tempering.ts';
-import { logSumExp64 } from '../../lib/samplers/smc/weights.ts';
-import { useBackend } from '../helpers/backends.ts';
+import { key } from '../../lib/core/random.js';
+import { mala, type MalaParams, type MalaState } from '../../lib/samplers/mcmc/mala.js';
+import type { Kernel } from '../../lib/samplers/mcmc/kernel.js';
+import { gaussian } from '../../lib/targets/gaussian.js';
+import { gaussianMixture } from '../../lib/targets/mixture.js';
+import { logDensityAndGrad, type Target } from '../../lib/targets/target.js';
+import { smc, type SmcOptions } from '../../lib/samplers/smc/smc.js';
+import { ais } from '../../lib/samplers/smc/ais.js';
+import { linearSchedule } from '../../lib/samplers/smc/tempering.js';
+import { logSumExp64 } from '../../lib/samplers/smc/weights.js';
+import { useBackend } from '../helpers/backends.js';
 
 let reference: ReturnType<typeof gaussian>;
 let target: ReturnType<typeof gaussianMixture>;

@@ -5,10 +5,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, normal, normalArray } from '../../lib/core/random.ts';
-import { gaussian } from '../../lib/targets/gaussian.ts';
-import { gaussianMixture } from '../../lib/targets/mixture.ts';
-import { logDensityAndGrad, type Target } from '../../lib/targets/target.ts';
+import { key, normal, normalArray } from '../../lib/core/random.js';
+import { gaussian } from '../../lib/targets/gaussian.js';
+import { gaussianMixture } from '../../lib/targets/mixture.js';
+import { logDensityAndGrad, type Target } from '../../lib/targets/target.js';
 import {
   checkSchedule,
   linearSchedule,
@@ -16,9 +16,9 @@ import {
   nextTemperature,
   powerSchedule,
   temperedTarget,
-} from '../../lib/samplers/smc/tempering.ts';
-import { conditionalEss } from '../../lib/samplers/smc/weights.ts';
-import { useBackend } from '../helpers/backends.ts';
+} from '../../lib/samplers/smc/tempering.js';
+import { conditionalEss } from '../../lib/samplers/smc/weights.js';
+import { useBackend } from '../helpers/backends.js';
 
 before(async () => {
   await useBackend('wasm');

@@ -7,12 +7,12 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, split, uniformArray } from '../../lib/core/random.ts';
-import { ksOneSample } from '../../lib/metrics/ks.ts';
-import { eightGaussians, manyModes } from '../../lib/targets/gaussians2d.ts';
-import { rings, ringsLrds, ringsSlips } from '../../lib/targets/rings.ts';
-import type { Target } from '../../lib/targets/target.ts';
-import { onBackends, TEST_BACKENDS, useBackend } from '../helpers/backends.ts';
+import { key, split, uniformArray } from '../../lib/core/random.js';
+import { ksOneSample } from '../../lib/metrics/ks.js';
+import { eightGaussians, manyModes } from '../../lib/targets/gaussians2d.js';
+import { rings, ringsLrds, ringsSlips } from '../../lib/targets/rings.js';
+import type { Target } from '../../lib/targets/target.js';
+import { onBackends, TEST_BACKENDS, useBackend } from '../helpers/backends.js';
 
 const Z = 4;
 

@@ -8,13 +8,13 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { key, normalArray } from '../../lib/core/random.ts';
-import { normalCdf } from '../../lib/core/special.ts';
-import { ksOneSample } from '../../lib/metrics/ks.ts';
-import { funnel, funnelPresets } from '../../lib/targets/funnel.ts';
-import { banana, bananaPresets } from '../../lib/targets/banana.ts';
-import { logDensityAndGrad, type Target } from '../../lib/targets/target.ts';
-import { useBackend } from '../helpers/backends.ts';
+import { key, normalArray } from '../../lib/core/random.js';
+import { normalCdf } from '../../lib/core/special.js';
+import { ksOneSample } from '../../lib/metrics/ks.js';
+import { funnel, funnelPresets } from '../../lib/targets/funnel.js';
+import { banana, bananaPresets } from '../../lib/targets/banana.js';
+import { logDensityAndGrad, type Target } from '../../lib/targets/target.js';
+import { useBackend } from '../helpers/backends.js';
 
 const Z = 4;
 const LOG_2PI = Math.log(2 * Math.PI);

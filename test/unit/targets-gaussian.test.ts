@@ -6,13 +6,13 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { choleskySolve, gaussianLogDensity, matrix } from '../../lib/core/linalg.ts';
-import { key, normalArray } from '../../lib/core/random.ts';
-import { normalCdf } from '../../lib/core/special.ts';
-import { ksOneSample } from '../../lib/metrics/ks.ts';
-import { gaussian } from '../../lib/targets/gaussian.ts';
-import { logDensityAndGrad } from '../../lib/targets/target.ts';
-import { onBackends, TEST_BACKENDS, useBackend } from '../helpers/backends.ts';
+import { choleskySolve, gaussianLogDensity, matrix } from '../../lib/core/linalg.js';
+import { key, normalArray } from '../../lib/core/random.js';
+import { normalCdf } from '../../lib/core/special.js';
+import { ksOneSample } from '../../lib/metrics/ks.js';
+import { gaussian } from '../../lib/targets/gaussian.js';
+import { logDensityAndGrad } from '../../lib/targets/target.js';
+import { onBackends, TEST_BACKENDS, useBackend } from '../helpers/backends.js';
 
 const Z = 4; // |estimate - truth| < Z * sd / sqrt(n)
 

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { key, normalArray } from '../../lib/core/random.ts';
-import { logGamma } from '../../lib/core/special.ts';
+import { key, normalArray } from '../../lib/core/random.js';
+import { logGamma } from '../../lib/core/special.js';
 import {
   loadDataset,
   logisticPriors,
@@ -25,11 +25,11 @@ import {
   parseLabelledCsv,
   verifyChecksum,
   type LogisticRegressionTarget,
-} from '../../lib/targets/logisticRegression.ts';
-import { logDensityAndGrad } from '../../lib/targets/target.ts';
-import { parseArff, toLabelledTable } from '../../scripts/arff-to-csv.ts';
-import { dataFrameColumns, readRData } from '../../scripts/rda-to-csv.ts';
-import { useBackend } from '../helpers/backends.ts';
+} from '../../lib/targets/logisticRegression.js';
+import { logDensityAndGrad } from '../../lib/targets/target.js';
+import { parseArff, toLabelledTable } from '../../scripts/arff-to-csv.js';
+import { dataFrameColumns, readRData } from '../../scripts/rda-to-csv.js';
+import { useBackend } from '../helpers/backends.js';
 
 const DATA = fileURLToPath(new URL('../../data/', import.meta.url));
 const LOG_2PI = Math.log(2 * Math.PI);

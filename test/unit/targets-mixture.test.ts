@@ -11,15 +11,15 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { cholesky, choleskySolve, gaussianLogDensity, inverseSpd, matmul, matrix, type Matrix } from '../../lib/core/linalg.ts';
-import { key, normalArray, split } from '../../lib/core/random.ts';
-import { normalCdf } from '../../lib/core/special.ts';
-import { ksOneSample } from '../../lib/metrics/ks.ts';
-import { gaussian } from '../../lib/targets/gaussian.ts';
-import { gaussianMixture, type GaussianMixtureTarget } from '../../lib/targets/mixture.ts';
-import { diagPlusLowRankToDense, noisedMixture, veMarginal, vpMarginal } from '../../lib/targets/noisedMixture.ts';
-import { bracketTwoModes, twoModes, twoModesLrds, twoModesSlips } from '../../lib/targets/twoModes.ts';
-import { onBackends, TEST_BACKENDS, useBackend } from '../helpers/backends.ts';
+import { cholesky, choleskySolve, gaussianLogDensity, inverseSpd, matmul, matrix, type Matrix } from '../../lib/core/linalg.js';
+import { key, normalArray, split } from '../../lib/core/random.js';
+import { normalCdf } from '../../lib/core/special.js';
+import { ksOneSample } from '../../lib/metrics/ks.js';
+import { gaussian } from '../../lib/targets/gaussian.js';
+import { gaussianMixture, type GaussianMixtureTarget } from '../../lib/targets/mixture.js';
+import { diagPlusLowRankToDense, noisedMixture, veMarginal, vpMarginal } from '../../lib/targets/noisedMixture.js';
+import { bracketTwoModes, twoModes, twoModesLrds, twoModesSlips } from '../../lib/targets/twoModes.js';
+import { onBackends, TEST_BACKENDS, useBackend } from '../helpers/backends.js';
 
 const Z = 4;
 

@@ -9,8 +9,8 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { logDet, matrix } from '../../lib/core/linalg.ts';
-import { key, normalArray, uniformArray } from '../../lib/core/random.ts';
+import { logDet, matrix } from '../../lib/core/linalg.js';
+import { key, normalArray, uniformArray } from '../../lib/core/random.js';
 import {
   phiFour,
   phiFourEnergy,
@@ -18,9 +18,9 @@ import {
   phiFourPresets,
   tridiagonalLogDet,
   PHI_FOUR_SLIPS_REFERENCE,
-} from '../../lib/targets/phiFour.ts';
-import { logDensityAndGrad } from '../../lib/targets/target.ts';
-import { useBackend } from '../helpers/backends.ts';
+} from '../../lib/targets/phiFour.js';
+import { logDensityAndGrad } from '../../lib/targets/target.js';
+import { useBackend } from '../helpers/backends.js';
 
 /** U(x) exactly as the spec writes it: padded field, a N sum of squared jumps / 2 + (1 / (a N)) sum of wells. */
 function specEnergy(x: number[], a: number, b: number): number {

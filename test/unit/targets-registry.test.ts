@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { targets } from '../../lib/targets/registry.ts';
-import { useBackend } from '../helpers/backends.ts';
+import { targets } from '../../lib/targets/registry.js';
+import { useBackend } from '../helpers/backends.js';
 
 before(() => useBackend('wasm'));
 

@@ -9,10 +9,10 @@
  * the same number of gradient evaluations (batched) while breaking periodic orbits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sumSquares } from '../../core/ops.ts';
-import { normal, split, uniform, type Key } from '../../core/random.ts';
-import { logDensityAndGrad, type Target } from '../../targets/target.ts';
-import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.ts';
+import { sumSquares } from '../../core/ops.js';
+import { normal, split, uniform, type Key } from '../../core/random.js';
+import { logDensityAndGrad, type Target } from '../../targets/target.js';
+import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
 import {
   checkInitialState,
   checkParams,
@@ -22,7 +22,7 @@ import {
   invalid,
   metropolisAccept,
   perChainColumn,
-} from './metropolis.ts';
+} from './metropolis.js';
 
 export interface HmcState extends ChainState {
   /** grad log pi at `position`, [n, d]. */

@@ -8,10 +8,10 @@
  * sampler) is accepted: the cache is recomputed (spec section 1.9, pitfall 5).
  */
 import * as tf from '@tensorflow/tfjs';
-import { split, type Key } from '../../core/random.ts';
-import { checkPositions, type Target } from '../../targets/target.ts';
-import type { ChainState, Kernel, StepInfo } from './kernel.ts';
-import { checkInitialState, checkState, initialPosition, invalid, metropolisAccept } from './metropolis.ts';
+import { split, type Key } from '../../core/random.js';
+import { checkPositions, type Target } from '../../targets/target.js';
+import type { ChainState, Kernel, StepInfo } from './kernel.js';
+import { checkInitialState, checkState, initialPosition, invalid, metropolisAccept } from './metropolis.js';
 
 /** An independent proposal lambda: exact draws and a normalised (or consistently unnormalised) log-density. */
 export interface IndependentProposal {

@@ -1,8 +1,8 @@
 /** MCMC kernels (BlackJAX-style, batched over chains) and their adaptation utilities. */
-export type { ChainState, Kernel, StepInfo, StepSize } from './kernel.ts';
-export { acceptanceProbability, metropolisAccept } from './metropolis.ts';
-export { rwmh, type RwmhParams, type RwmhState } from './rwmh.ts';
-export { mala, type MalaParams, type MalaState } from './mala.ts';
+export type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
+export { acceptanceProbability, metropolisAccept } from './metropolis.js';
+export { rwmh, type RwmhParams, type RwmhState } from './rwmh.js';
+export { mala, type MalaParams, type MalaState } from './mala.js';
 export {
   hmc,
   kineticEnergy,
@@ -11,9 +11,9 @@ export {
   type HmcState,
   type InverseMassMatrix,
   type PhasePoint,
-} from './hmc.ts';
-export { imh, type ImhParams, type ImhState, type IndependentProposal } from './imh.ts';
-export { isir, type IsirParams, type IsirState } from './isir.ts';
+} from './hmc.js';
+export { imh, type ImhParams, type ImhState, type IndependentProposal } from './imh.js';
+export { isir, type IsirParams, type IsirState } from './isir.js';
 export {
   adaptSharedStepSize,
   adaptStepSizePerChain,
@@ -25,10 +25,10 @@ export {
   type DualAveragingOptions,
   type DualAveragingState,
   type MultiplicativeRule,
-} from './stepSizeAdaptation.ts';
+} from './stepSizeAdaptation.js';
 export {
   massMatrixAdaptation,
   type Draws,
   type RegularisationOptions,
   type WelfordState,
-} from './massMatrixAdaptation.ts';
+} from './massMatrixAdaptation.js';

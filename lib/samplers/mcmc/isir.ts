@@ -9,12 +9,12 @@
  * importance ESS 1 / sum_j wbar_j^2 in [1, N] (experiments report ess / N).
  */
 import * as tf from '@tensorflow/tfjs';
-import { finiteOr, logSumExp, select } from '../../core/ops.ts';
-import { categorical, split, type Key } from '../../core/random.ts';
-import type { Target } from '../../targets/target.ts';
-import type { Kernel, StepInfo } from './kernel.ts';
-import { checkInitialState, checkParams, checkState, initialPosition, invalid } from './metropolis.ts';
-import { checkProposal, drawProposals, withProposalDensity, type ImhState, type IndependentProposal } from './imh.ts';
+import { finiteOr, logSumExp, select } from '../../core/ops.js';
+import { categorical, split, type Key } from '../../core/random.js';
+import type { Target } from '../../targets/target.js';
+import type { Kernel, StepInfo } from './kernel.js';
+import { checkInitialState, checkParams, checkState, initialPosition, invalid } from './metropolis.js';
+import { checkProposal, drawProposals, withProposalDensity, type ImhState, type IndependentProposal } from './imh.js';
 
 export type IsirState = ImhState;
 

@@ -5,8 +5,8 @@
  * Every kernel works on all chains at once: positions [n, d], per-chain scalars [n].
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Key } from '../../core/random.ts';
-import type { Target } from '../../targets/target.ts';
+import type { Key } from '../../core/random.js';
+import type { Target } from '../../targets/target.js';
 
 export interface ChainState {
   position: tf.Tensor2D;

@@ -7,10 +7,10 @@
  * evaluates the target (and its gradient) once, at the proposal.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sumSquares } from '../../core/ops.ts';
-import { normal, split, type Key } from '../../core/random.ts';
-import { logDensityAndGrad, type Target } from '../../targets/target.ts';
-import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.ts';
+import { sumSquares } from '../../core/ops.js';
+import { normal, split, type Key } from '../../core/random.js';
+import { logDensityAndGrad, type Target } from '../../targets/target.js';
+import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
 import {
   checkInitialState,
   checkParams,
@@ -19,7 +19,7 @@ import {
   initialPosition,
   metropolisAccept,
   perChainColumn,
-} from './metropolis.ts';
+} from './metropolis.js';
 
 export interface MalaState extends ChainState {
   /** grad log pi at `position`, [n, d]. */

@@ -9,7 +9,7 @@
  * a kernel's step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { invalid } from './metropolis.ts';
+import { invalid } from './metropolis.js';
 
 export interface WelfordState {
   /** Number of draws seen. */

@@ -4,10 +4,10 @@
  * DESIGN.md section 1, trap 8).
  */
 import * as tf from '@tensorflow/tfjs';
-import { finiteOr, select } from '../../core/ops.ts';
-import { uniform, type Key } from '../../core/random.ts';
-import { checkFinite, checkPositions, type Target } from '../../targets/target.ts';
-import type { ChainState, StepInfo, StepSize } from './kernel.ts';
+import { finiteOr, select } from '../../core/ops.js';
+import { uniform, type Key } from '../../core/random.js';
+import { checkFinite, checkPositions, type Target } from '../../targets/target.js';
+import type { ChainState, StepInfo, StepSize } from './kernel.js';
 
 /** A compact, readable rendering of an option's value for error messages. */
 export function describeValue(value: unknown): string {

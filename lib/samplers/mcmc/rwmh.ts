@@ -4,9 +4,9 @@
  * `stepSize` h is the proposal's standard deviation, shared (number) or per chain ([n] tensor).
  */
 import * as tf from '@tensorflow/tfjs';
-import { normal, split, type Key } from '../../core/random.ts';
-import type { Target } from '../../targets/target.ts';
-import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.ts';
+import { normal, split, type Key } from '../../core/random.js';
+import type { Target } from '../../targets/target.js';
+import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
 import {
   checkInitialState,
   checkParams,
@@ -15,7 +15,7 @@ import {
   initialPosition,
   metropolisAccept,
   perChainColumn,
-} from './metropolis.ts';
+} from './metropolis.js';
 
 export type RwmhState = ChainState;
 

@@ -20,7 +20,7 @@
  * h_m is used while adapting, hbar_m once adaptation ends. The state is a plain JSON-serialisable object.
  */
 import * as tf from '@tensorflow/tfjs';
-import { invalid } from './metropolis.ts';
+import { invalid } from './metropolis.js';
 
 // ------------------------------------------------------------------------------------------------------------
 // Multiplicative rules

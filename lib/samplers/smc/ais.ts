@@ -3,10 +3,10 @@
  * carries its full AIS log-weight log w_i = Σ_k (β_k − β_{k−1}) ℓ_k(x_i), and
  * log Ẑ = logsumexp(log w) − log N (+ the reference's log normaliser).
  */
-import type { Key } from '../../core/random.ts';
-import type { ChainState } from '../mcmc/kernel.ts';
-import { runSmc, type SmcOptions, type SmcResult } from './smc.ts';
-import { logSumExp64 } from './weights.ts';
+import type { Key } from '../../core/random.js';
+import type { ChainState } from '../mcmc/kernel.js';
+import { runSmc, type SmcOptions, type SmcResult } from './smc.js';
+import { logSumExp64 } from './weights.js';
 
 export type AisOptions<S extends ChainState, P extends object> = Omit<SmcOptions<S, P>, 'resampleThreshold' | 'resampling'>;
 

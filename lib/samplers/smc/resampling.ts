@@ -5,8 +5,8 @@
  * fails on wasm, DESIGN.md trap 4).
  */
 import * as tf from '@tensorflow/tfjs';
-import { uniformArray, type Key } from '../../core/random.ts';
-import type { Weights } from './weights.ts';
+import { uniformArray, type Key } from '../../core/random.js';
+import type { Weights } from './weights.js';
 
 export const RESAMPLING_SCHEMES = ['multinomial', 'systematic', 'stratified'] as const;
 export type ResamplingScheme = (typeof RESAMPLING_SCHEMES)[number];

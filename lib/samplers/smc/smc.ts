@@ -13,14 +13,14 @@
  * The returned logZ estimates log ∫ γ; it uses `reference.logZ` (the log normaliser of exp(reference.logDensity)).
  */
 import * as tf from '@tensorflow/tfjs';
-import { foldIn, split, type Key } from '../../core/random.ts';
-import { advance, disposeReplaced } from '../../core/memory.ts';
-import type { Target } from '../../targets/target.ts';
-import type { ChainState, Kernel } from '../mcmc/kernel.ts';
-import { yieldToEventLoop } from '../runChain.ts';
-import { RESAMPLING_SCHEMES, gatherRows, resample, type ResamplingScheme } from './resampling.ts';
-import { checkSchedule, logDensityRatio, nextTemperature, temperedTarget } from './tempering.ts';
-import { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights, type Weights } from './weights.ts';
+import { foldIn, split, type Key } from '../../core/random.js';
+import { advance, disposeReplaced } from '../../core/memory.js';
+import type { Target } from '../../targets/target.js';
+import type { ChainState, Kernel } from '../mcmc/kernel.js';
+import { yieldToEventLoop } from '../runChain.js';
+import { RESAMPLING_SCHEMES, gatherRows, resample, type ResamplingScheme } from './resampling.js';
+import { checkSchedule, logDensityRatio, nextTemperature, temperedTarget } from './tempering.js';
+import { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights, type Weights } from './weights.js';
 
 /** Per-level step-size rule: log h <- log h + rate · (acceptance − targetAcceptance), clamped to [min, max]. */
 export interface StepSizeAdaptation {

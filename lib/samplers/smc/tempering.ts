@@ -5,8 +5,8 @@
  * read-back of ℓ per level serves both the weights and the adaptive choice of the next β.
  */
 import * as tf from '@tensorflow/tfjs';
-import { logDensityAndGrad, type Target } from '../../targets/target.ts';
-import { conditionalEss, type Weights } from './weights.ts';
+import { logDensityAndGrad, type Target } from '../../targets/target.js';
+import { conditionalEss, type Weights } from './weights.js';
 
 function checkBeta(where: string, beta: unknown): number {
   if (typeof beta !== 'number' || !(beta >= 0 && beta <= 1)) {
