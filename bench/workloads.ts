@@ -9,6 +9,7 @@
  *                   on the masked input (as the peer's code), tanh-bounded log-scale; batch 1024 of N(0, I);
  *                   Adam(1e-3); loss = NLL through the inverse pass; one step.
  *   matmul1024      1024x1024 @ 1024x1024 float32.
+ * Training workloads use the library's fused Adam (lib/trainers/adam.ts).
  * Each workload returns a `step` to time and a `sync` that waits for the device.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +18,7 @@ import { key, split, foldIn, normal, uniform, type Key } from '../lib/core/rando
 import { advance, tensorsIn } from '../lib/core/memory.js';
 import { gaussianMixture } from '../lib/targets/mixture.js';
 import { mala } from '../lib/samplers/mcmc/mala.js';
+import { adam } from '../lib/trainers/adam.js';
 
 export interface Workload {
   step: () => void;
@@ -73,7 +75,7 @@ function mlpWorkload(inputGrad: boolean): Workload {
   const [kNet, kx, ky] = split(key(0), 3);
   const layers = mlp(kNet, [2, 256, 256, 256, 1]);
   const vars = layers.flatMap((l) => [l.W, l.b]);
-  const opt = tf.train.adam(1e-3);
+  const opt = adam(vars, { learningRate: 1e-3 });
   const x = normal(kx, [1024, 2]);
   const y = normal(ky, [1024, 1]);
   const loss = lastLoss();
@@ -89,8 +91,8 @@ function mlpWorkload(inputGrad: boolean): Workload {
       const out = tf.add(tf.mean(tf.mul(0.5, tf.square(f!))), tf.mean(tf.sum(tf.square(g), 1)));
       tf.dispose(f!);
       return out as tf.Scalar;
-    }, true, vars);
-    loss.set(l!);
+    });
+    loss.set(l);
   };
   return {
     step,
@@ -149,7 +151,7 @@ function realnvpWorkload(): Workload {
     return { mask: masks[i], inv: tf.sub(1, masks[i]), s: mlp(ks, [d, hidden, hidden, d]), t: mlp(kt, [d, hidden, hidden, d]) };
   });
   const vars = couplings.flatMap((c) => [...c.s, ...c.t].flatMap((l) => [l.W, l.b]));
-  const opt = tf.train.adam(1e-3);
+  const opt = adam(vars, { learningRate: 1e-3 });
   const data = normal(kData, [1024, d]);
   const loss = lastLoss();
   const constant = -0.5 * d * Math.log(2 * Math.PI);
@@ -167,8 +169,8 @@ function realnvpWorkload(): Workload {
       }
       const logp = tf.add(tf.add(tf.mul(-0.5, tf.sum(tf.square(z), 1)), constant), logdet);
       return tf.neg(tf.mean(logp)) as tf.Scalar;
-    }, true, vars);
-    loss.set(l!);
+    });
+    loss.set(l);
   };
   return {
     step,
