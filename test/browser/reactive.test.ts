@@ -1,0 +1,246 @@
+/**
+ * The reactive notebook notebooks/reactive/mixture-explorer.html, end to end: `scripts/reactive.mjs` builds it with
+ * notebook-kit and serves it on a free localhost port; headless Chromium (playwright-core, /usr/bin/chromium) opens
+ * it, waits for the library's first run, moves controls, and checks that the library re-ran and the charts were
+ * redrawn (samples, mode means, true and recovered weight bars), that every request stayed on the local server,
+ * and that the console shows no error.
+ *
+ * Skipped, with the reason, when Chromium is missing (apt-get install -y chromium). CHROMIUM_PATH overrides the path.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const PAGE = 'mixture-explorer.html';
+/** Node built-ins the library may load lazily (runChain's checkpoint I/O, never used by the page). */
+const EXPECTED_EXTERNALIZED = new Set(['lib/samplers/runChain.ts: node:fs/promises', 'lib/samplers/runChain.ts: node:path']);
+const WAIT_MS = 30_000;
+
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `headless Chromium not found at ${CHROMIUM} (install it with: apt-get install -y chromium, or set CHROMIUM_PATH)`;
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  output: string;
+}
+
+/** Start `node scripts/reactive.mjs --port 0 --out <dir>` and wait for its `serving <url>` line. */
+function buildAndServe(out: string): Promise<Served> {
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'reactive.mjs'), '--port', '0', '--out', out], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`scripts/reactive.mjs printed no "serving <url>" line within 120 s:\n${output}`));
+    }, 120_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /^serving (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise({ child, url: match[1], output });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`scripts/reactive.mjs exited (${code ?? signal}) before serving:\n${output}`));
+    });
+  });
+}
+
+interface Snapshot {
+  status: string;
+  trueWeights: number[];
+  recoveredWeights: number[];
+  samplesSvg: string;
+  trueBars: number;
+  recoveredBars: string[];
+  modeMeans: number;
+  samples: number;
+}
+
+async function snapshot(page: Page): Promise<Snapshot> {
+  const status = page.locator('#explorer-status');
+  const weightsChart = page.locator('svg[aria-label="mode weights"]');
+  const recovered = weightsChart.locator('g.recovered-weight rect');
+  const recoveredBars: string[] = [];
+  for (let i = 0; i < (await recovered.count()); i++) {
+    recoveredBars.push(`${await recovered.nth(i).getAttribute('y')}/${await recovered.nth(i).getAttribute('height')}`);
+  }
+  return {
+    status: (await status.textContent())!.replace(/\s+/g, ' ').trim(),
+    trueWeights: JSON.parse((await status.getAttribute('data-true-weights'))!) as number[],
+    recoveredWeights: JSON.parse((await status.getAttribute('data-recovered-weights'))!) as number[],
+    samplesSvg: await page.locator('svg[aria-label="samples"]').innerHTML(),
+    trueBars: await weightsChart.locator('g.true-weight rect').count(),
+    recoveredBars,
+    modeMeans: await page.locator('svg[aria-label="samples"] g.mode-mean > *').count(),
+    samples: await page.locator('svg[aria-label="samples"] g.sample > *').count(),
+  };
+}
+
+/** Wait until the status line reports these settings and both charts show `modes` modes (or a problem shows up). */
+async function waitForRun(page: Page, watch: Watch, settings: Record<string, string | number>, modes: number): Promise<void> {
+  const attributes = Object.entries(settings).map(([name, value]) => `[data-${name}="${value}"]`).join('');
+  const rendered = (async () => {
+    await page.locator(`#explorer-status${attributes}`).waitFor({ timeout: WAIT_MS });
+    await page.waitForFunction(
+      `document.querySelectorAll('svg[aria-label="mode weights"] g.true-weight rect').length === ${modes} && ` +
+        `document.querySelectorAll('svg[aria-label="samples"] g.mode-mean > *').length === ${modes}`,
+      undefined,
+      { timeout: WAIT_MS },
+    );
+  })();
+  try {
+    await Promise.race([rendered, watch.failed]);
+  } catch (err) {
+    rendered.catch(() => {}); // the race is lost; its own timeout is not news
+    throw new Error(
+      `the page did not render ${JSON.stringify(settings)}: ${(err as Error).message}\n` +
+        `problems:\n  ${watch.problems.join('\n  ') || '(none)'}\noff-site requests:\n  ${watch.offsite().join('\n  ') || '(none)'}`,
+    );
+  }
+}
+
+/** Everything the page asked for and every error it reported; `failed` rejects at the first problem. */
+interface Watch {
+  requests: string[];
+  problems: string[];
+  offsite(): string[];
+  failed: Promise<never>;
+}
+
+function watchPage(context: BrowserContext, page: Page, origin: string): Watch {
+  let reject!: (err: Error) => void;
+  const failed = new Promise<never>((_, r) => (reject = r));
+  failed.catch(() => {}); // observed through Promise.race only
+  const isOffsite = (url: string) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url);
+  const watch: Watch = { requests: [], problems: [], offsite: () => watch.requests.filter(isOffsite), failed };
+  const problem = (text: string) => {
+    watch.problems.push(text);
+    reject(new Error(text));
+  };
+  context.on('request', (request) => {
+    watch.requests.push(request.url());
+    if (isOffsite(request.url())) problem(`request left ${origin}: ${request.url()}`);
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') problem(`console.error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problem(`page error: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problem(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  page.on('requestfailed', (request) => problem(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+  return watch;
+}
+
+/** Type a value into the number box of an Inputs.range (as a user would), which moves the slider and fires input. */
+async function setRange(page: Page, label: string, value: number): Promise<void> {
+  const form = page.locator('form', { hasText: label });
+  await form.locator('input[type=number]').fill(String(value));
+  assert.equal(await form.locator('input[type=range]').inputValue(), String(value), `the "${label}" slider did not move to ${value}`);
+}
+
+function assertWeights(s: Snapshot, modes: number): void {
+  assert.equal(s.trueWeights.length, modes);
+  assert.equal(s.recoveredWeights.length, modes);
+  // The explorer's mixture has weights proportional to k + 1; for K >= 3 modes.weights are the normalised weights.
+  const total = (modes * (modes + 1)) / 2;
+  s.trueWeights.forEach((w, k) => assert.ok(Math.abs(w - (k + 1) / total) < 1e-12, `true weight ${k} = ${w}, expected ${(k + 1) / total}`));
+  const sum = s.recoveredWeights.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-9, `recovered weights sum to ${sum}, expected 1`);
+  assert.equal(s.trueBars, modes, 'one true-weight bar per mode');
+  assert.equal(s.recoveredBars.length, modes, 'one recovered-weight bar per mode');
+  assert.equal(s.modeMeans, modes, 'one mode-mean marker per mode');
+}
+
+test('mixture explorer: built, served offline, re-runs the library and redraws when controls change', { skip, timeout: 180_000 }, async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'sampling-lab-reactive-'));
+  const profile = mkdtempSync(join(tmpdir(), 'sampling-lab-chromium-'));
+  let served: Served | undefined;
+  let context: BrowserContext | undefined;
+  try {
+    served = await buildAndServe(out);
+    const externalized = [...served.output.matchAll(/^externalized: (\S+) \(imported by (\S+);/gm)].map((m) => `${m[2]}: ${m[1]}`);
+    const unexpected = externalized.filter((e) => !EXPECTED_EXTERNALIZED.has(e));
+    assert.deepEqual(unexpected, [], `the page's import graph pulls Node built-ins into the browser bundle:\n${unexpected.join('\n')}`);
+
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1000, height: 1400 },
+    });
+    const origin = new URL(served.url).origin;
+    const page = context.pages()[0] ?? (await context.newPage());
+    const watch = watchPage(context, page, origin);
+
+    const started = Date.now();
+    await page.goto(served.url + PAGE);
+    await waitForRun(page, watch, { modes: 3, separation: 6, dim: 2, sampler: 'MALA' }, 3);
+    const first = await snapshot(page);
+    t.diagnostic(`first render after ${Date.now() - started} ms: ${first.status}`);
+    assert.equal(await page.locator('#explorer-status').getAttribute('data-backend'), 'wasm', 'the page runs on the tfjs wasm backend');
+    assertWeights(first, 3);
+    assert.ok(first.samples > 100, `expected the scatter plot to show samples, found ${first.samples} dots`);
+
+    // Two controls in quick succession (the first run is aborted by the second change).
+    const changed = Date.now();
+    await setRange(page, 'separation', 12);
+    await setRange(page, 'modes', 5);
+    await waitForRun(page, watch, { modes: 5, separation: 12, dim: 2, sampler: 'MALA' }, 5);
+    const second = await snapshot(page);
+    t.diagnostic(`re-render after ${Date.now() - changed} ms: ${second.status}`);
+    assertWeights(second, 5);
+    assert.notEqual(second.samplesSvg, first.samplesSvg, 'the samples chart did not change');
+    assert.notDeepEqual(second.recoveredBars, first.recoveredBars, 'the recovered-weight bars did not change');
+
+    // The other sampler in a higher dimension.
+    const switched = Date.now();
+    await setRange(page, 'dimension', 16);
+    await page.locator('form', { hasText: 'sampler' }).getByLabel('SMC').check();
+    await waitForRun(page, watch, { modes: 5, separation: 12, dim: 16, sampler: 'SMC' }, 5);
+    const third = await snapshot(page);
+    t.diagnostic(`SMC re-render after ${Date.now() - switched} ms: ${third.status}`);
+    assertWeights(third, 5);
+    assert.match(third.status, /tempering levels/, 'the SMC run reports its tempering levels');
+    assert.notEqual(third.samplesSvg, second.samplesSvg, 'the samples chart did not change for SMC');
+    assert.notDeepEqual(third.recoveredWeights, second.recoveredWeights, 'the recovered weights did not change for SMC');
+
+    assert.deepEqual(watch.offsite(), [], `requests left ${origin}`);
+    assert.ok(watch.requests.some((url) => url.endsWith('.wasm')), 'the tfjs wasm binary was loaded from the local server');
+    assert.deepEqual(watch.problems, [], 'the page reported errors');
+  } finally {
+    await context?.close();
+    if (served && served.child.exitCode === null) {
+      const exited = new Promise((r) => served!.child.once('exit', r));
+      served.child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(out, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
