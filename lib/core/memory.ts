@@ -3,6 +3,7 @@
  * dispose the old ones, so that `tf.memory().numTensors` stays flat over a run (DESIGN.md section 4).
  */
 import * as tf from '@tensorflow/tfjs';
+import { invalidOption } from './validate.js';
 
 /** Every tensor reachable from a state object (plain objects and arrays are walked, as tf.tidy does). */
 export function tensorsIn(container: unknown, out: Set<tf.Tensor> = new Set()): Set<tf.Tensor> {
@@ -43,9 +44,7 @@ export function iterate<S extends tf.TensorContainer>(
   numSteps: number,
   step: (state: S, i: number) => S,
 ): S {
-  if (!Number.isInteger(numSteps) || numSteps < 0) {
-    throw new Error(`iterate: option "numSteps" = ${numSteps}, expected a non-negative integer`);
-  }
+  if (!Number.isInteger(numSteps) || numSteps < 0) invalidOption('iterate', 'numSteps', numSteps, 'a non-negative integer');
   let current = state;
   for (let i = 0; i < numSteps; i++) {
     current = advance(current, (s) => step(s, i));

@@ -20,6 +20,7 @@
  * expected, e.g. `normal: option "std" = -1, expected a finite number > 0`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkNumber, invalidOption, showValue } from './validate.js';
 
 /** Two uint32 words. Plain data, so it survives `JSON.stringify` / `JSON.parse` in checkpoints. */
 export type Key = readonly [number, number];
@@ -27,58 +28,33 @@ export type Key = readonly [number, number];
 // ---------------------------------------------------------------------------------------------------
 // Validation helpers
 
-function show(value: unknown): string {
-  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return 'undefined';
-  if (value instanceof tf.Tensor) return `Tensor(${value.dtype}, [${value.shape.join(', ')}])`;
-  try {
-    const s = JSON.stringify(value, (_k, v: unknown) =>
-      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-    );
-    if (s === undefined) return String(value);
-    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-  } catch {
-    return String(value);
-  }
-}
-
-function fail(fn: string, option: string, value: unknown, expected: string): never {
-  throw new Error(`${fn}: option "${option}" = ${show(value)}, expected ${expected}`);
-}
-
 function isUint32(x: unknown): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
 }
 
 function checkKey(fn: string, k: unknown): Key {
   if (!Array.isArray(k) || k.length !== 2 || !isUint32(k[0]) || !isUint32(k[1])) {
-    fail(fn, 'key', k, 'a Key: two uint32 words [hi, lo], as returned by key(seed), split or foldIn');
+    invalidOption(fn, 'key', k, 'a Key: two uint32 words [hi, lo], as returned by key(seed), split or foldIn');
   }
   return k as unknown as Key;
 }
 
 function checkShape(fn: string, shape: unknown): number {
-  if (!Array.isArray(shape)) fail(fn, 'shape', shape, 'an array of non-negative integers');
+  if (!Array.isArray(shape)) invalidOption(fn, 'shape', shape, 'an array of non-negative integers');
   let size = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      fail(fn, 'shape', shape, 'an array of non-negative integers');
+      invalidOption(fn, 'shape', shape, 'an array of non-negative integers');
     }
     size *= d;
   }
-  if (size > 2 ** 31 - 1) fail(fn, 'shape', shape, `at most ${2 ** 31 - 1} elements in all`);
+  if (size > 2 ** 31 - 1) invalidOption(fn, 'shape', shape, `at most ${2 ** 31 - 1} elements in all`);
   return size;
-}
-
-function checkFinite(fn: string, option: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) fail(fn, option, x, 'a finite number');
-  return x;
 }
 
 function checkCount(fn: string, option: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > 2 ** 31 - 1) {
-    fail(fn, option, n, 'an integer in [0, 2^31 - 1]');
+    invalidOption(fn, option, n, 'an integer in [0, 2^31 - 1]');
   }
   return n;
 }
@@ -147,7 +123,7 @@ function makeKey(hi: number, lo: number): Key {
  */
 export function key(seed: number): Key {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
-    fail('key', 'seed', seed, `a safe integer (|seed| <= ${Number.MAX_SAFE_INTEGER})`);
+    invalidOption('key', 'seed', seed, `a safe integer (|seed| <= ${Number.MAX_SAFE_INTEGER})`);
   }
   const [hi, lo] = words64(seed);
   return makeKey(hi, lo);
@@ -160,7 +136,7 @@ export function key(seed: number): Key {
 export function split(k: Key, n = 2): Key[] {
   checkKey('split', k);
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > 2 ** 31) {
-    fail('split', 'n', n, 'an integer in [0, 2^31]');
+    invalidOption('split', 'n', n, 'an integer in [0, 2^31]');
   }
   const words = new Uint32Array(2 * n);
   for (let j = 0; j < n; j++) {
@@ -180,7 +156,7 @@ export function split(k: Key, n = 2): Key[] {
 export function foldIn(k: Key, i: number): Key {
   checkKey('foldIn', k);
   if (typeof i !== 'number' || !Number.isSafeInteger(i)) {
-    fail('foldIn', 'i', i, 'an integer (a uint32 usually; any safe integer is accepted)');
+    invalidOption('foldIn', 'i', i, 'an integer (a uint32 usually; any safe integer is accepted)');
   }
   const [hi, lo] = words64(i);
   const [y0, y1] = threefry2x32(k[0], k[1], hi, lo);
@@ -235,6 +211,11 @@ function nextST(): number {
 const U32 = 2.3283064365386963e-10; // 2^-32
 const U24 = 5.960464477539063e-8; // 2^-24
 const U53 = 1.1102230246251565e-16; // 2^-53
+
+/** A float64 uniform in [0, 1) with 53 random bits (27 + 26 from two outputs of the scratch state). */
+function nextU53(): number {
+  return ((nextST() >>> 5) * 67108864 + (nextST() >>> 6)) * U53;
+}
 
 /** Uniform in (0, 1]: never 0, so its log is finite. */
 const openLow = (r: number): number => ((r >>> 0) + 1) * U32;
@@ -398,10 +379,8 @@ function float32Below(x: number): number {
 export function normal(k: Key, shape: number[], mean = 0, std = 1): tf.Tensor {
   checkKey('normal', k);
   const size = checkShape('normal', shape);
-  checkFinite('normal', 'mean', mean);
-  if (typeof std !== 'number' || !Number.isFinite(std) || !(std > 0)) {
-    fail('normal', 'std', std, 'a finite number > 0');
-  }
+  checkNumber('normal', 'mean', mean);
+  checkNumber('normal', 'std', std, 'positive');
   const out = new Float32Array(size);
   seedState(k, TAG_NORMAL);
   fillNormal(out, mean, std);
@@ -415,11 +394,11 @@ export function normal(k: Key, shape: number[], mean = 0, std = 1): tf.Tensor {
 export function uniform(k: Key, shape: number[], low = 0, high = 1): tf.Tensor {
   checkKey('uniform', k);
   const size = checkShape('uniform', shape);
-  checkFinite('uniform', 'low', low);
-  checkFinite('uniform', 'high', high);
-  if (!(low < high)) fail('uniform', 'high', high, `a finite number > low = ${show(low)}`);
+  checkNumber('uniform', 'low', low);
+  checkNumber('uniform', 'high', high);
+  if (!(low < high)) invalidOption('uniform', 'high', high, `a finite number > low = ${showValue(low)}`);
   if (Math.abs(low) > 3.4e38 || Math.abs(high) > 3.4e38) {
-    fail('uniform', Math.abs(low) > 3.4e38 ? 'low' : 'high', Math.abs(low) > 3.4e38 ? low : high,
+    invalidOption('uniform', Math.abs(low) > 3.4e38 ? 'low' : 'high', Math.abs(low) > 3.4e38 ? low : high,
       'a number within float32 range (|x| <= 3.4e38)');
   }
   const out = new Float32Array(size);
@@ -439,12 +418,12 @@ export function uniform(k: Key, shape: number[], low = 0, high = 1): tf.Tensor {
  */
 export function categorical(k: Key, logits: tf.Tensor): tf.Tensor {
   checkKey('categorical', k);
-  if (!(logits instanceof tf.Tensor)) fail('categorical', 'logits', logits, 'a tf.Tensor of shape [n, k]');
+  if (!(logits instanceof tf.Tensor)) invalidOption('categorical', 'logits', logits, 'a tf.Tensor of shape [n, k]');
   if (logits.rank !== 2 || (logits.shape[1] ?? 0) < 1) {
-    fail('categorical', 'logits', logits, 'a rank-2 tensor [n, k] with k >= 1 (one row of logits per draw)');
+    invalidOption('categorical', 'logits', logits, 'a rank-2 tensor [n, k] with k >= 1 (one row of logits per draw)');
   }
   if (logits.dtype !== 'float32' && logits.dtype !== 'int32') {
-    fail('categorical', 'logits', logits, 'a float32 (or int32) tensor');
+    invalidOption('categorical', 'logits', logits, 'a float32 (or int32) tensor');
   }
   const [n, c] = logits.shape as [number, number];
   if (n === 0) return tf.zeros([0], 'int32');
@@ -494,15 +473,15 @@ export function bernoulli(k: Key, p: number | tf.Tensor, shape?: number[]): tf.T
     const outShape = shape ?? p.shape;
     const size = checkShape('bernoulli', outShape);
     if (!broadcastsTo(p.shape, outShape)) {
-      fail('bernoulli', 'p', p, `a tensor whose shape broadcasts to shape [${outShape.join(', ')}]`);
+      invalidOption('bernoulli', 'p', p, `a tensor whose shape broadcasts to shape [${outShape.join(', ')}]`);
     }
-    if (p.dtype !== 'float32' && p.dtype !== 'int32') fail('bernoulli', 'p', p, 'a float32 tensor');
+    if (p.dtype !== 'float32' && p.dtype !== 'int32') invalidOption('bernoulli', 'p', p, 'a float32 tensor');
     const u = new Float32Array(size);
     seedState(k, TAG_BERNOULLI);
     fillUniform24(u, 0, 1, 1);
     return tf.tidy(() => tf.cast(tf.less(tf.tensor(u, outShape, 'float32'), p), 'float32'));
   }
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail('bernoulli', 'p', p, 'a number in [0, 1] or a tf.Tensor');
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) invalidOption('bernoulli', 'p', p, 'a number in [0, 1] or a tf.Tensor');
   const outShape = shape ?? [];
   const size = checkShape('bernoulli', outShape);
   const out = new Float32Array(size);
@@ -539,14 +518,13 @@ export function normalArray(k: Key, n: number): Float64Array {
   checkCount('normalArray', 'n', n);
   const out = new Float64Array(n);
   seedState(k, TAG_NORMAL_ARRAY);
-  const u53 = () => ((nextST() >>> 5) * 67108864 + (nextST() >>> 6)) * U53;
   for (let j = 0; j < n; j += 2) {
     let a: number;
     let b: number;
     let s: number;
     do {
-      a = 2 * u53() - 1;
-      b = 2 * u53() - 1;
+      a = 2 * nextU53() - 1;
+      b = 2 * nextU53() - 1;
       s = a * a + b * b;
     } while (s >= 1 || s === 0);
     const m = Math.sqrt((-2 * Math.log(s)) / s);
@@ -562,6 +540,6 @@ export function uniformArray(k: Key, n: number): Float64Array {
   checkCount('uniformArray', 'n', n);
   const out = new Float64Array(n);
   seedState(k, TAG_UNIFORM_ARRAY);
-  for (let j = 0; j < n; j++) out[j] = ((nextST() >>> 5) * 67108864 + (nextST() >>> 6)) * U53;
+  for (let j = 0; j < n; j++) out[j] = nextU53();
   return out;
 }

@@ -7,7 +7,7 @@
  * computed as the inverse FFT of |FFT(x - mean)|^2 with zero padding to a power of two >= 2n (no circular
  * wrap-around).
  */
-import { fail, readVector } from './checks.js';
+import { invalidOption, readVector } from '../core/validate.js';
 
 /** In-place iterative radix-2 FFT of (re, im), length a power of two; `inverse` without the 1/N factor. */
 function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
@@ -54,10 +54,10 @@ export function autocorrelation(series: ArrayLike<number>, maxLag?: number): Flo
   const x = readVector(fn, 'series', series, { minLength: 2 });
   const lastLag = maxLag ?? x.length - 1;
   if (!Number.isSafeInteger(lastLag) || lastLag < 0 || lastLag >= x.length) {
-    fail(fn, 'maxLag', maxLag, `an integer in [0, ${x.length - 1}] (the series has ${x.length} values)`);
+    invalidOption(fn, 'maxLag', maxLag, `an integer in [0, ${x.length - 1}] (the series has ${x.length} values)`);
   }
   const gamma = autocovarianceOf(x);
-  if (!(gamma[0] > 0)) fail(fn, 'series', series, 'a non-constant series (the variance is 0)');
+  if (!(gamma[0] > 0)) invalidOption(fn, 'series', series, 'a non-constant series (the variance is 0)');
   const rho = new Float64Array(lastLag + 1);
   for (let t = 0; t <= lastLag; t++) rho[t] = gamma[t] / gamma[0];
   return rho;

@@ -13,7 +13,7 @@
  * sums accumulated in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkChoice, checkInteger, checkOptions } from './checks.js';
+import { checkChoice, checkInteger, checkOptions } from '../core/validate.js';
 import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.js';
 import { DEFAULT_BLOCK_SIZE, pairwiseKernelSum } from './pairwiseDistances.js';
 

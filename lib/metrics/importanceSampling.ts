@@ -4,7 +4,7 @@
  * NaN or +Infinity is an error.
  *
  *   normalizedWeights   w_i = exp(l_i - LSE(l));
- *   importanceEss       (sum w)^2 / sum w^2 = exp(2 LSE(l) - LSE(2 l)), in [1, N] (Kong 1992; LRDS section 2.8
+ *   importanceEss       (sum w)^2 / sum w^2 = 1 / sum_i w_i^2 (normalised w), in [1, N] (Kong 1992; LRDS section 2.8
  *                       reports it divided by N);
  *   logZEstimate        log Z^ = LSE(l) - log N (the log of the unbiased IS estimate of Z), with the delta-method
  *                       standard error  se(log Z^) ~ sd(w) / (sqrt(N) mean(w)) = sqrt((N / ESS - 1) / (N - 1))
@@ -13,51 +13,43 @@
  *   logZError           the signed error log Z^ - log Z (negative: an underestimate).
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { fail, readVector, show } from './checks.js';
+import { effectiveSampleSize, logSumExp64 as logSumExpOf, weightsFromLogWeights } from '../core/logspace.js';
+import { invalidOption, readVector, showValue } from '../core/validate.js';
 
 /** Log-weights: a number[], a Float64Array / Float32Array, or a rank-1 tensor [N]. */
 export type LogWeightsInput = ArrayLike<number> | Tensor;
 
-/** log(sum_i exp(values_i)) in float64; -Infinity for no values or all -Infinity; NaN entries throw. */
+/**
+ * log(sum_i exp(values_i)) in float64; -Infinity for no values or all -Infinity. Checked: NaN entries throw
+ * (lib/core/logspace.ts, which this calls, reads NaN as a zero weight).
+ */
 export function logSumExp64(values: ArrayLike<number>): number {
   if (values == null || typeof values !== 'object' || typeof values.length !== 'number') {
-    fail('logSumExp64', 'values', values, 'an array of numbers');
+    invalidOption('logSumExp64', 'values', values, 'an array of numbers');
   }
-  let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v !== 'number' || Number.isNaN(v)) {
-      throw new Error(`logSumExp64: option "values" has entry [${i}] = ${show(v)}, expected numbers (not NaN)`);
+      throw new Error(`logSumExp64: option "values" has entry [${i}] = ${showValue(v)}, expected numbers (not NaN)`);
     }
-    if (v > max) max = v;
   }
-  if (max === -Infinity || !Number.isFinite(max)) return max;
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += Math.exp(values[i] - max);
-  return max + Math.log(sum);
+  return logSumExpOf(values);
 }
 
 function readLogWeights(fn: string, logWeights: unknown): Float64Array {
   const l = readVector(fn, 'logWeights', logWeights, { allowNegativeInfinity: true });
-  if (logSumExp64(l) === -Infinity) fail(fn, 'logWeights', logWeights, 'at least one finite log-weight (every weight is 0)');
+  if (logSumExpOf(l) === -Infinity) invalidOption(fn, 'logWeights', logWeights, 'at least one finite log-weight (every weight is 0)');
   return l;
-}
-
-function essOf(l: Float64Array): number {
-  const twice = Float64Array.from(l, (v) => 2 * v);
-  return Math.exp(2 * logSumExp64(l) - logSumExp64(twice));
 }
 
 /** Self-normalised weights exp(l_i - LSE(l)), summing to 1. */
 export function normalizedWeights(logWeights: LogWeightsInput): Float64Array {
-  const l = readLogWeights('normalizedWeights', logWeights);
-  const lse = logSumExp64(l);
-  return Float64Array.from(l, (v) => Math.exp(v - lse));
+  return weightsFromLogWeights(readLogWeights('normalizedWeights', logWeights));
 }
 
 /** Importance ESS (sum w)^2 / sum w^2, between 1 (one weight dominates) and N (equal weights). */
 export function importanceEss(logWeights: LogWeightsInput): number {
-  return essOf(readLogWeights('importanceEss', logWeights));
+  return effectiveSampleSize(readLogWeights('importanceEss', logWeights));
 }
 
 export interface LogZEstimate {
@@ -73,15 +65,15 @@ export interface LogZEstimate {
 export function logZEstimate(logWeights: LogWeightsInput): LogZEstimate {
   const l = readLogWeights('logZEstimate', logWeights);
   const n = l.length;
-  const ess = essOf(l);
+  const ess = effectiveSampleSize(l);
   const standardError = n > 1 ? Math.sqrt(Math.max(0, n / ess - 1) / (n - 1)) : NaN;
-  return { logZ: logSumExp64(l) - Math.log(n), standardError, ess };
+  return { logZ: logSumExpOf(l) - Math.log(n), standardError, ess };
 }
 
 /** Signed error estimate - truth of a log Z estimate (both finite numbers). */
 export function logZError(estimate: number, truth: number): number {
   const fn = 'logZError';
-  if (typeof estimate !== 'number' || !Number.isFinite(estimate)) fail(fn, 'estimate', estimate, 'a finite number');
-  if (typeof truth !== 'number' || !Number.isFinite(truth)) fail(fn, 'truth', truth, 'a finite number');
+  if (typeof estimate !== 'number' || !Number.isFinite(estimate)) invalidOption(fn, 'estimate', estimate, 'a finite number');
+  if (typeof truth !== 'number' || !Number.isFinite(truth)) invalidOption(fn, 'truth', truth, 'a finite number');
   return estimate - truth;
 }

@@ -6,6 +6,7 @@
  * `ksone` / `kstwo`. Good to about 1e-2 absolute for n >= 5 and much better for n >= 100; the statistic
  * itself is exact.
  */
+import { invalidOption, verbatim } from '../core/validate.js';
 
 export interface KsResult {
   /** D: the largest absolute difference between the two CDFs. */
@@ -14,20 +15,16 @@ export interface KsResult {
   pValue: number;
 }
 
-function fail(fn: string, option: string, value: string, expected: string): never {
-  throw new Error(`${fn}: option "${option}" = ${value}, expected ${expected}`);
-}
-
 function sortedFinite(fn: string, option: string, xs: ArrayLike<number>): Float64Array {
   if (xs == null || typeof xs !== 'object' || typeof xs.length !== 'number') {
-    fail(fn, option, String(xs), 'an array (or typed array) of finite numbers');
+    invalidOption(fn, option, xs, 'an array (or typed array) of finite numbers', verbatim);
   }
-  if (xs.length === 0) fail(fn, option, '[] (empty)', 'at least one sample');
+  if (xs.length === 0) invalidOption(fn, option, '[] (empty)', 'at least one sample', verbatim);
   const out = new Float64Array(xs.length);
   for (let i = 0; i < xs.length; i++) {
     const v = xs[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      fail(fn, option, `an array with ${String(v)} at index ${i}`, 'finite numbers only');
+      invalidOption(fn, option, `an array with ${String(v)} at index ${i}`, 'finite numbers only', verbatim);
     }
     out[i] = v;
   }
@@ -65,13 +62,13 @@ function stephensP(d: number, n: number): number {
  */
 export function ksOneSample(samples: ArrayLike<number>, cdf: (x: number) => number): KsResult {
   const xs = sortedFinite('ksOneSample', 'samples', samples);
-  if (typeof cdf !== 'function') fail('ksOneSample', 'cdf', String(cdf), 'a function x => P(X <= x)');
+  if (typeof cdf !== 'function') invalidOption('ksOneSample', 'cdf', cdf, 'a function x => P(X <= x)', verbatim);
   const n = xs.length;
   let d = 0;
   for (let i = 0; i < n; i++) {
     const f = cdf(xs[i]);
     if (!(f >= 0 && f <= 1)) {
-      fail('ksOneSample', 'cdf', `a function returning ${String(f)} at x = ${xs[i]}`, 'values in [0, 1]');
+      invalidOption('ksOneSample', 'cdf', `a function returning ${String(f)} at x = ${xs[i]}`, 'values in [0, 1]', verbatim);
     }
     const dPlus = (i + 1) / n - f;
     const dMinus = f - i / n;

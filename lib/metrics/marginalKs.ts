@@ -18,10 +18,10 @@
  * range; SLIPS calls compute_sliced_ks(target_samples, sampler_samples).
  */
 import type { Key } from '../core/random.js';
+import { checkInteger, checkOptions, invalidOption } from '../core/validate.js';
 import { ksTwoSample } from './ks.js';
-import { checkInteger, checkOptions, fail } from './checks.js';
-import { checkSameDim, column, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.js';
-import { forEachProjectionGroup, randomUnitDirections } from './randomDirections.js';
+import { checkSameDim, column, pooledMean, readSamples, shifted, type SampleInput } from './samples.js';
+import { sumOverRandomProjections } from './randomDirections.js';
 
 /** Two-sample KS statistic of each coordinate: entry j compares x[:, j] with y[:, j]. */
 export function marginalKs(x: SampleInput, y: SampleInput): Float64Array {
@@ -91,30 +91,17 @@ function binnedKs(reference: Float64Array, samples: Float64Array, bins: number):
 export function slicedKs(reference: SampleInput, samples: SampleInput, options: SlicedKsOptions): number {
   const fn = 'slicedKs';
   const opts = checkOptions<SlicedKsOptions>(fn, options, ['key', 'numDirections', 'bins']);
-  if (opts.key === undefined) fail(fn, 'key', undefined, 'a Key (from key(seed) / split): the directions are random');
+  if (opts.key === undefined) invalidOption(fn, 'key', undefined, 'a Key (from key(seed) / split): the directions are random');
   const numDirections = checkInteger(fn, 'numDirections', opts.numDirections ?? 128);
   const bins = opts.bins === undefined ? undefined : checkInteger(fn, 'bins', opts.bins);
   let rs = readSamples(fn, 'reference', reference);
   let ss = readSamples(fn, 'samples', samples);
-  const dim = checkSameDim(fn, rs, 'reference', ss, 'samples');
+  checkSameDim(fn, rs, 'reference', ss, 'samples');
   const mean = pooledMean(rs, ss); // a common shift changes no KS distance; it keeps float32 projections small
   rs = shifted(rs, mean);
   ss = shifted(ss, mean);
-  const directions = randomUnitDirections(opts.key, numDirections, dim);
-  const rt = toTensor(rs);
-  const st = toTensor(ss);
-  let total = 0;
-  try {
-    forEachProjectionGroup([rt, st], directions, numDirections, ([pr, ps], _first, count) => {
-      for (let k = 0; k < count; k++) {
-        const r = pr.subarray(k * rs.n, (k + 1) * rs.n);
-        const s = ps.subarray(k * ss.n, (k + 1) * ss.n);
-        total += bins === undefined ? ksTwoSample(r, s).statistic : binnedKs(r, s, bins);
-      }
-    });
-  } finally {
-    rt.dispose();
-    st.dispose();
-  }
+  const total = sumOverRandomProjections(opts.key, rs, ss, numDirections, (r, s) =>
+    bins === undefined ? ksTwoSample(r, s).statistic : binnedKs(r, s, bins),
+  );
   return total / numDirections;
 }

@@ -25,7 +25,7 @@
  *   - nested arrays [numDraws][numChains][dim], or [numDraws][numChains] (one coordinate).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkBoolean, checkOptions, fail, show } from './checks.js';
+import { checkBoolean, checkOptions, invalidOption, showValue } from '../core/validate.js';
 import { autocovarianceOf } from './autocorrelation.js';
 
 export interface ChainTrace {
@@ -52,14 +52,14 @@ export function readTrace(fn: string, input: unknown, minDraws: number): ChainTr
   if (isChainTrace(input)) {
     const { values, numDraws, numChains, dim } = input;
     for (const [name, v] of [['numDraws', numDraws], ['numChains', numChains], ['dim', dim]] as const) {
-      if (!Number.isSafeInteger(v) || v < 1) fail(fn, `trace.${name}`, v, 'an integer >= 1');
+      if (!Number.isSafeInteger(v) || v < 1) invalidOption(fn, `trace.${name}`, v, 'an integer >= 1');
     }
     if (!(values instanceof Float64Array) || values.length !== numDraws * numChains * dim) {
-      fail(fn, 'trace.values', values, `a Float64Array of numDraws * numChains * dim = ${numDraws * numChains * dim} values`);
+      invalidOption(fn, 'trace.values', values, `a Float64Array of numDraws * numChains * dim = ${numDraws * numChains * dim} values`);
     }
     trace = { values, numDraws, numChains, dim };
   } else if (input instanceof tf.Tensor) {
-    if (input.rank !== 2 && input.rank !== 3) fail(fn, 'trace', input, EXPECTED_TRACE);
+    if (input.rank !== 2 && input.rank !== 3) invalidOption(fn, 'trace', input, EXPECTED_TRACE);
     const [numDraws, numChains, dim = 1] = input.shape;
     trace = { values: Float64Array.from(input.dataSync()), numDraws, numChains, dim };
   } else if (Array.isArray(input) && input.length > 0 && Array.isArray(input[0])) {
@@ -72,28 +72,28 @@ export function readTrace(fn: string, input: unknown, minDraws: number): ChainTr
     for (let t = 0; t < numDraws; t++) {
       const draw = input[t];
       if (!Array.isArray(draw) || draw.length !== numChains) {
-        fail(fn, 'trace', input, `${EXPECTED_TRACE}; draw ${t} is ${show(draw)} but draw 0 has ${numChains} chains`);
+        invalidOption(fn, 'trace', input, `${EXPECTED_TRACE}; draw ${t} is ${showValue(draw)} but draw 0 has ${numChains} chains`);
       }
       for (let c = 0; c < numChains; c++) {
         const cell = draw[c] as unknown;
         if (nested) {
           if (!Array.isArray(cell) || cell.length !== dim) {
-            fail(fn, 'trace', input, `${EXPECTED_TRACE}; entry [${t}][${c}] is ${show(cell)}, expected ${dim} numbers`);
+            invalidOption(fn, 'trace', input, `${EXPECTED_TRACE}; entry [${t}][${c}] is ${showValue(cell)}, expected ${dim} numbers`);
           }
           for (let j = 0; j < dim; j++) values[(t * numChains + c) * dim + j] = cell[j] as number;
         } else {
-          if (typeof cell !== 'number') fail(fn, 'trace', input, `${EXPECTED_TRACE}; entry [${t}][${c}] is ${show(cell)}`);
+          if (typeof cell !== 'number') invalidOption(fn, 'trace', input, `${EXPECTED_TRACE}; entry [${t}][${c}] is ${showValue(cell)}`);
           values[t * numChains + c] = cell;
         }
       }
     }
     trace = { values, numDraws, numChains, dim };
   } else {
-    fail(fn, 'trace', input, EXPECTED_TRACE);
+    invalidOption(fn, 'trace', input, EXPECTED_TRACE);
   }
-  if (trace.numChains < 1 || trace.dim < 1) fail(fn, 'trace', input, `${EXPECTED_TRACE} with at least one chain and one coordinate`);
+  if (trace.numChains < 1 || trace.dim < 1) invalidOption(fn, 'trace', input, `${EXPECTED_TRACE} with at least one chain and one coordinate`);
   if (trace.numDraws < minDraws) {
-    fail(fn, 'trace', input, `at least ${minDraws} draws per chain (got numDraws = ${trace.numDraws})`);
+    invalidOption(fn, 'trace', input, `at least ${minDraws} draws per chain (got numDraws = ${trace.numDraws})`);
   }
   const { values, numChains, dim } = trace;
   for (let k = 0; k < values.length; k++) {

@@ -20,7 +20,7 @@
  * 2 x 4096 points in 8-D on 2 busy CPU cores, wasm; the kernel sums take about 1.5 s).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkChoice, checkInteger, checkOptions, fail } from './checks.js';
+import { checkChoice, checkInteger, checkOptions, invalidOption } from '../core/validate.js';
 import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.js';
 import { DEFAULT_BLOCK_SIZE, pairwiseKernelSum, upperTriangleSquaredDistances } from './pairwiseDistances.js';
 import { kthSmallestStreamed } from './orderStatistic.js';
@@ -106,7 +106,7 @@ function estimateMmdSquared(fn: string, x: SampleInput, y: SampleInput, options:
   const blockSize = checkInteger(fn, 'blockSize', opts.blockSize ?? DEFAULT_BLOCK_SIZE);
   const bandwidthOption = opts.bandwidth ?? 'median';
   if (bandwidthOption !== 'median' && !(typeof bandwidthOption === 'number' && Number.isFinite(bandwidthOption) && bandwidthOption > 0)) {
-    fail(fn, 'bandwidth', bandwidthOption, 'a finite number > 0 or "median"');
+    invalidOption(fn, 'bandwidth', bandwidthOption, 'a finite number > 0 or "median"');
   }
   const p = preparePair(fn, x, y, estimator === 'unbiased' ? 2 : 1);
   try {

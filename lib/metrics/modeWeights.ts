@@ -15,7 +15,7 @@
  * All in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkInteger, checkOptions, checkPositive, fail, readVector } from './checks.js';
+import { checkInteger, checkNumber, checkOptions, invalidOption, readVector } from '../core/validate.js';
 
 /** Tolerance on sum(weights) = 1 for a probability vector. */
 const SUM_TOLERANCE = 1e-6;
@@ -31,7 +31,7 @@ export function modeWeights(assignments: Int32Array | ArrayLike<number> | tf.Ten
   const modes = readVector(fn, 'assignments', assignments);
   const w = weights === undefined ? null : readVector(fn, 'weights', weights);
   if (w !== null && w.length !== modes.length) {
-    fail(fn, 'weights', weights, `one weight per assignment (${modes.length}), got ${w.length}`);
+    invalidOption(fn, 'weights', weights, `one weight per assignment (${modes.length}), got ${w.length}`);
   }
   const totals = new Float64Array(numModes);
   let total = 0;
@@ -45,7 +45,7 @@ export function modeWeights(assignments: Int32Array | ArrayLike<number> | tf.Ten
     totals[k] += wi;
     total += wi;
   }
-  if (!(total > 0)) fail(fn, 'weights', weights, 'weights with a positive sum');
+  if (!(total > 0)) invalidOption(fn, 'weights', weights, 'weights with a positive sum');
   return Array.from(totals, (t) => t / total);
 }
 
@@ -57,7 +57,7 @@ function readProbabilities(fn: string, option: string, value: unknown): Float64A
     if (p[k] < 0) throw new Error(`${fn}: option "${option}" has entry [${k}] = ${p[k]}, expected probabilities >= 0`);
     sum += p[k];
   }
-  if (Math.abs(sum - 1) > SUM_TOLERANCE) fail(fn, option, value, `probabilities summing to 1 (the sum is ${sum})`);
+  if (Math.abs(sum - 1) > SUM_TOLERANCE) invalidOption(fn, option, value, `probabilities summing to 1 (the sum is ${sum})`);
   return p;
 }
 
@@ -65,7 +65,7 @@ function readPair(fn: string, estimated: unknown, truth: unknown): [Float64Array
   const h = readProbabilities(fn, 'estimated', estimated);
   const w = readProbabilities(fn, 'truth', truth);
   if (h.length !== w.length) {
-    fail(fn, 'estimated', estimated, `as many modes as "truth" (${w.length}), got ${h.length}`);
+    invalidOption(fn, 'estimated', estimated, `as many modes as "truth" (${w.length}), got ${h.length}`);
   }
   return [h, w];
 }
@@ -97,7 +97,7 @@ export function modeWeightError(estimated: ArrayLike<number>, truth: ArrayLike<n
 export function forgottenModes(estimated: ArrayLike<number>, truth: ArrayLike<number>, options: { threshold?: number } = {}): number {
   const fn = 'forgottenModes';
   const opts = checkOptions<{ threshold: number }>(fn, options, ['threshold']);
-  const threshold = checkPositive(fn, 'threshold', opts.threshold ?? 0.05);
+  const threshold = checkNumber(fn, 'threshold', opts.threshold ?? 0.05, 'positive');
   const [h, w] = readPair(fn, estimated, truth);
   const cutoff = threshold * Math.min(...w);
   let forgotten = 0;
@@ -109,7 +109,7 @@ export function forgottenModes(estimated: ArrayLike<number>, truth: ArrayLike<nu
 export function modeEntropy(estimated: ArrayLike<number>): number {
   const fn = 'modeEntropy';
   const h = readProbabilities(fn, 'estimated', estimated);
-  if (h.length < 2) fail(fn, 'estimated', estimated, 'at least 2 modes');
+  if (h.length < 2) invalidOption(fn, 'estimated', estimated, 'at least 2 modes');
   let entropy = 0;
   for (const hk of h) if (hk > 0) entropy -= hk * Math.log(hk);
   return entropy / Math.log(h.length);

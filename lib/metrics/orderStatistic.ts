@@ -15,7 +15,7 @@
  * cost is two passes (the median heuristic of 2 x 4096 points: 33.5M distances, 2 passes with maxBuffer 2^21).
  * Memory: O(maxBuffer).
  */
-import { fail } from './checks.js';
+import { invalidOption } from '../core/validate.js';
 
 /** Hands over every value of the multiset, in chunks, to `visit`. Must produce the same multiset each call. */
 export type ValueStream = (visit: (values: ArrayLike<number>) => void) => void;
@@ -47,8 +47,8 @@ interface Interval {
  */
 export function kthSmallestStreamed(stream: ValueStream, k: number, maxBuffer = 2 ** 21): number {
   const fn = 'kthSmallestStreamed';
-  if (!Number.isSafeInteger(k) || k < 0) fail(fn, 'k', k, 'an integer >= 0');
-  if (!Number.isSafeInteger(maxBuffer) || maxBuffer < 2) fail(fn, 'maxBuffer', maxBuffer, 'an integer >= 2');
+  if (!Number.isSafeInteger(k) || k < 0) invalidOption(fn, 'k', k, 'an integer >= 0');
+  if (!Number.isSafeInteger(maxBuffer) || maxBuffer < 2) invalidOption(fn, 'maxBuffer', maxBuffer, 'an integer >= 2');
 
   // Pass 1: count, range, and a pseudo-random subsample: value number g is kept while hash(g) is divisible by
   // `stride`, and `stride` doubles whenever the buffer fills (the kept set shrinks to a nested subset). A hash
@@ -85,7 +85,7 @@ export function kthSmallestStreamed(stream: ValueStream, k: number, maxBuffer = 
     }
     count += values.length;
   });
-  if (k >= count) fail(fn, 'k', k, `an integer < the number of streamed values (${count})`);
+  if (k >= count) invalidOption(fn, 'k', k, `an integer < the number of streamed values (${count})`);
   sample = sample.subarray(0, sampled).sort();
   if (stride === 1) return sample[k];
 

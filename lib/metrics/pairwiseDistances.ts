@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ValueStream } from './orderStatistic.js';
-import { checkInteger, fail } from './checks.js';
+import { checkInteger, invalidOption } from '../core/validate.js';
 
 /** Relative threshold under which a squared distance is float32 cancellation noise (32 ulps). */
 export const FLOAT32_NOISE_FLOOR = 32 * 2 ** -23;
@@ -43,9 +43,9 @@ export function forEachDistanceBlock(
 ): void {
   const fn = 'forEachDistanceBlock';
   checkInteger(fn, 'blockSize', blockSize);
-  if (!(a instanceof tf.Tensor) || a.rank !== 2) fail(fn, 'a', a, 'a rank-2 tensor [n, d]');
+  if (!(a instanceof tf.Tensor) || a.rank !== 2) invalidOption(fn, 'a', a, 'a rank-2 tensor [n, d]');
   if (b !== null && (!(b instanceof tf.Tensor) || b.rank !== 2 || b.shape[1] !== a.shape[1])) {
-    fail(fn, 'b', b, `null or a rank-2 tensor [m, ${a.shape[1]}] (the same d as "a")`);
+    invalidOption(fn, 'b', b, `null or a rank-2 tensor [m, ${a.shape[1]}] (the same d as "a")`);
   }
   const self = b === null;
   const other = b ?? a;

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { normalArray, type Key } from '../core/random.js';
-import { checkInteger, fail } from './checks.js';
+import { checkInteger, invalidOption } from '../core/validate.js';
+import { toTensor, type SampleMatrix } from './samples.js';
 
 /** `numDirections` unit vectors in R^dim, row-major `[numDirections, dim]` float64. */
 export function randomUnitDirections(key: Key, numDirections: number, dim: number): Float64Array {
@@ -39,15 +40,15 @@ export function forEachProjectionGroup(
   const fn = 'forEachProjectionGroup';
   checkInteger(fn, 'numDirections', numDirections);
   checkInteger(fn, 'maxEntries', maxEntries);
-  if (!Array.isArray(sampleSets) || sampleSets.length === 0) fail(fn, 'sampleSets', sampleSets, 'a non-empty array of [n, d] tensors');
+  if (!Array.isArray(sampleSets) || sampleSets.length === 0) invalidOption(fn, 'sampleSets', sampleSets, 'a non-empty array of [n, d] tensors');
   const dim = sampleSets[0].shape[1];
   for (const s of sampleSets) {
     if (!(s instanceof tf.Tensor) || s.rank !== 2 || s.shape[1] !== dim) {
-      fail(fn, 'sampleSets', s, `rank-2 tensors [n, ${dim}] with the same d`);
+      invalidOption(fn, 'sampleSets', s, `rank-2 tensors [n, ${dim}] with the same d`);
     }
   }
   if (!(directions instanceof Float64Array) || directions.length !== numDirections * dim) {
-    fail(fn, 'directions', directions, `a Float64Array of numDirections * d = ${numDirections * dim} values`);
+    invalidOption(fn, 'directions', directions, `a Float64Array of numDirections * d = ${numDirections * dim} values`);
   }
   const largest = Math.max(...sampleSets.map((s) => s.shape[0]));
   const groupSize = Math.max(1, Math.floor(maxEntries / largest));
@@ -73,4 +74,33 @@ export function forEachProjectionGroup(
   } finally {
     tf.dispose(transposed);
   }
+}
+
+/**
+ * The sum over `numDirections` random unit directions (drawn from `key`) of `statistic(a . u, b . u)`, the
+ * projections of the two sample sets on direction u (float64 arrays of length a.n and b.n, free to sort in
+ * place): the Monte Carlo core of the sliced metrics (sliced W2, sliced KS). The samples go to the device once.
+ */
+export function sumOverRandomProjections(
+  key: Key,
+  a: SampleMatrix,
+  b: SampleMatrix,
+  numDirections: number,
+  statistic: (projectedA: Float64Array, projectedB: Float64Array) => number,
+): number {
+  const directions = randomUnitDirections(key, numDirections, a.dim);
+  const at = toTensor(a);
+  const bt = toTensor(b);
+  let total = 0;
+  try {
+    forEachProjectionGroup([at, bt], directions, numDirections, ([pa, pb], _first, count) => {
+      for (let k = 0; k < count; k++) {
+        total += statistic(pa.subarray(k * a.n, (k + 1) * a.n), pb.subarray(k * b.n, (k + 1) * b.n));
+      }
+    });
+  } finally {
+    at.dispose();
+    bt.dispose();
+  }
+  return total;
 }

@@ -9,7 +9,7 @@
  *   - a flat `number[]` / `Float64Array` / `Float32Array` of `n` numbers (read as `[n, 1]`, 1-D samples).
  */
 import * as tf from '@tensorflow/tfjs';
-import { fail, show } from './checks.js';
+import { invalidOption, showValue } from '../core/validate.js';
 
 /** `n` points in `dim` dimensions; point `i`, coordinate `j` is `data[i * dim + j]`. */
 export interface SampleMatrix {
@@ -35,8 +35,8 @@ export function readSamples(fn: string, option: string, input: unknown, minCount
   let dim: number;
   let data: Float64Array;
   if (input instanceof tf.Tensor) {
-    if (input.rank !== 1 && input.rank !== 2) fail(fn, option, input, EXPECTED);
-    if (input.isDisposed) fail(fn, option, input, 'a live tensor (this one is disposed)');
+    if (input.rank !== 1 && input.rank !== 2) invalidOption(fn, option, input, EXPECTED);
+    if (input.isDisposed) invalidOption(fn, option, input, 'a live tensor (this one is disposed)');
     n = input.shape[0];
     dim = input.rank === 2 ? input.shape[1] : 1;
     data = Float64Array.from(input.dataSync());
@@ -48,30 +48,30 @@ export function readSamples(fn: string, option: string, input: unknown, minCount
       data = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const v = input[i];
-        if (typeof v !== 'number') fail(fn, option, input, `${EXPECTED} (entry [${i}] is ${show(v)})`);
+        if (typeof v !== 'number') invalidOption(fn, option, input, `${EXPECTED} (entry [${i}] is ${showValue(v)})`);
         data[i] = v;
       }
     } else {
-      if (!isNumericArray(first)) fail(fn, option, input, `${EXPECTED} (row 0 is ${show(first)})`);
+      if (!isNumericArray(first)) invalidOption(fn, option, input, `${EXPECTED} (row 0 is ${showValue(first)})`);
       dim = first.length;
       data = new Float64Array(n * dim);
       for (let i = 0; i < n; i++) {
         const row = input[i];
         if (!isNumericArray(row) || row.length !== dim) {
-          fail(fn, option, input, `${EXPECTED}; row ${i} is ${show(row)} but row 0 has ${dim} entries`);
+          invalidOption(fn, option, input, `${EXPECTED}; row ${i} is ${showValue(row)} but row 0 has ${dim} entries`);
         }
         for (let j = 0; j < dim; j++) {
           const v = row[j];
-          if (typeof v !== 'number') fail(fn, option, input, `${EXPECTED} (entry [${i}][${j}] is ${show(v)})`);
+          if (typeof v !== 'number') invalidOption(fn, option, input, `${EXPECTED} (entry [${i}][${j}] is ${showValue(v)})`);
           data[i * dim + j] = v;
         }
       }
     }
   } else {
-    fail(fn, option, input, EXPECTED);
+    invalidOption(fn, option, input, EXPECTED);
   }
-  if (dim === 0) fail(fn, option, input, 'samples with d >= 1 coordinates (got d = 0)');
-  if (n < minCount) fail(fn, option, input, `at least ${minCount} sample${minCount === 1 ? '' : 's'} (got n = ${n})`);
+  if (dim === 0) invalidOption(fn, option, input, 'samples with d >= 1 coordinates (got d = 0)');
+  if (n < minCount) invalidOption(fn, option, input, `at least ${minCount} sample${minCount === 1 ? '' : 's'} (got n = ${n})`);
   for (let k = 0; k < data.length; k++) {
     if (!Number.isFinite(data[k])) {
       const i = Math.floor(k / dim);

@@ -23,9 +23,9 @@
  * projections per set at a time (about 1.5 s for L = 1024, n = m = 4096, d = 8 on 2 busy cores, wasm).
  */
 import type { Key } from '../core/random.js';
-import { checkBoolean, checkInteger, checkOptions, fail } from './checks.js';
-import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput, type SampleMatrix } from './samples.js';
-import { forEachProjectionGroup, randomUnitDirections } from './randomDirections.js';
+import { checkBoolean, checkInteger, checkOptions, invalidOption } from '../core/validate.js';
+import { checkSameDim, pooledMean, readSamples, shifted, type SampleInput, type SampleMatrix } from './samples.js';
+import { sumOverRandomProjections } from './randomDirections.js';
 
 export interface SlicedWassersteinOptions {
   /** Key for the random directions (required): the same key gives the same directions. */
@@ -72,12 +72,12 @@ function centredOnOwnMean(s: SampleMatrix): SampleMatrix {
 export function slicedWasserstein(x: SampleInput, y: SampleInput, options: SlicedWassersteinOptions): number {
   const fn = 'slicedWasserstein';
   const opts = checkOptions<SlicedWassersteinOptions>(fn, options, ['key', 'numDirections', 'center']);
-  if (opts.key === undefined) fail(fn, 'key', undefined, 'a Key (from key(seed) / split): the directions are random');
+  if (opts.key === undefined) invalidOption(fn, 'key', undefined, 'a Key (from key(seed) / split): the directions are random');
   const numDirections = checkInteger(fn, 'numDirections', opts.numDirections ?? 1024);
   const center = checkBoolean(fn, 'center', opts.center ?? false);
   let xs = readSamples(fn, 'x', x);
   let ys = readSamples(fn, 'y', y);
-  const dim = checkSameDim(fn, xs, 'x', ys, 'y');
+  checkSameDim(fn, xs, 'x', ys, 'y');
   if (center) {
     xs = centredOnOwnMean(xs);
     ys = centredOnOwnMean(ys);
@@ -87,22 +87,9 @@ export function slicedWasserstein(x: SampleInput, y: SampleInput, options: Slice
     xs = shifted(xs, mean);
     ys = shifted(ys, mean);
   }
-  const directions = randomUnitDirections(opts.key, numDirections, dim);
-  const xt = toTensor(xs);
-  const yt = toTensor(ys);
-  let total = 0;
-  try {
-    forEachProjectionGroup([xt, yt], directions, numDirections, ([px, py], _first, count) => {
-      for (let k = 0; k < count; k++) {
-        const sortedX = px.subarray(k * xs.n, (k + 1) * xs.n).sort();
-        const sortedY = py.subarray(k * ys.n, (k + 1) * ys.n).sort();
-        total += wasserstein1dSquaredSorted(sortedX, sortedY);
-      }
-    });
-  } finally {
-    xt.dispose();
-    yt.dispose();
-  }
+  const total = sumOverRandomProjections(opts.key, xs, ys, numDirections, (px, py) =>
+    wasserstein1dSquaredSorted(px.sort(), py.sort()),
+  );
   return Math.sqrt(total / numDirections);
 }
 

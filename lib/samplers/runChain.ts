@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { foldIn, type Key } from '../core/random.js';
 import { advance, disposeReplaced } from '../core/memory.js';
+import { checkInteger, invalidOption, showValue } from '../core/validate.js';
 import { checkPositions } from '../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from './mcmc/kernel.js';
 
@@ -112,28 +113,6 @@ export class RunAbortedError<S extends ChainState = ChainState> extends Error {
 // ---------------------------------------------------------------------------------------------------
 // Validation
 
-function show(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  if (value instanceof tf.Tensor) return `Tensor(${value.dtype}, [${value.shape.join(', ')}])`;
-  if (typeof value === 'number') return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function fail(where: string, option: string, value: unknown, expected: string): never {
-  throw new Error(`${where}: option "${option}" = ${show(value)}, expected ${expected}`);
-}
-
-function checkInteger(where: string, option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    fail(where, option, value, `an integer >= ${min}`);
-  }
-  return value;
-}
-
 interface CheckedOptions<S extends ChainState, P> {
   numSteps: number;
   params: P | ParamsSchedule<S, P>;
@@ -147,26 +126,26 @@ interface CheckedOptions<S extends ChainState, P> {
 }
 
 function checkOptions<S extends ChainState, P>(where: string, options: RunChainOptions<S, P>): CheckedOptions<S, P> {
-  if (options == null || typeof options !== 'object') fail(where, 'options', options, 'an options object');
+  if (options == null || typeof options !== 'object') invalidOption(where, 'options', options, 'an options object');
   const numSteps = checkInteger(where, 'numSteps', options.numSteps, 0);
   if (options.params === undefined) {
-    fail(where, 'params', undefined, 'kernel params (e.g. { stepSize: 0.1 }) or a function (step, state, lastInfo) -> params');
+    invalidOption(where, 'params', undefined, 'kernel params (e.g. { stepSize: 0.1 }) or a function (step, state, lastInfo) -> params');
   }
   const thin = checkInteger(where, 'thin', options.thin ?? 1, 1);
   const chunkSize = checkInteger(where, 'chunkSize', options.chunkSize ?? 50, 1);
   if (options.transform !== undefined && typeof options.transform !== 'function') {
-    fail(where, 'transform', options.transform, 'a function (state) -> tf.Tensor');
+    invalidOption(where, 'transform', options.transform, 'a function (state) -> tf.Tensor');
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    fail(where, 'onProgress', options.onProgress, 'a function (report) -> void');
+    invalidOption(where, 'onProgress', options.onProgress, 'a function (report) -> void');
   }
   if (options.signal !== undefined && (options.signal == null || typeof options.signal.aborted !== 'boolean')) {
-    fail(where, 'signal', options.signal, 'an AbortSignal');
+    invalidOption(where, 'signal', options.signal, 'an AbortSignal');
   }
   const checkpoint = options.checkpoint;
   if (checkpoint !== undefined) {
     if (checkpoint == null || typeof checkpoint.path !== 'string' || checkpoint.path.length === 0) {
-      fail(where, 'checkpoint.path', checkpoint?.path, 'a non-empty file path');
+      invalidOption(where, 'checkpoint.path', checkpoint?.path, 'a non-empty file path');
     }
     checkInteger(where, 'checkpoint.everySteps', checkpoint.everySteps, 1);
   }
@@ -186,7 +165,7 @@ function checkOptions<S extends ChainState, P>(where: string, options: RunChainO
 function checkKernel(where: string, kernel: unknown): void {
   const k = kernel as Kernel | null;
   if (k == null || typeof k.init !== 'function' || typeof k.step !== 'function' || k.target == null) {
-    fail(where, 'kernel', kernel, 'a Kernel { name, target, init(position), step(key, state, params) }');
+    invalidOption(where, 'kernel', kernel, 'a Kernel { name, target, init(position), step(key, state, params) }');
   }
 }
 
@@ -328,10 +307,10 @@ async function runLoop<S extends ChainState, P>(
           accepts.push(tf.keep(tf.mean(out.info.acceptanceRate)));
           if ((i + 1) % opts.thin === 0) {
             const value = opts.transform(out.state);
-            if (!(value instanceof tf.Tensor)) fail(where, 'transform', value, 'a function returning a tf.Tensor');
+            if (!(value instanceof tf.Tensor)) invalidOption(where, 'transform', value, 'a function returning a tf.Tensor');
             if (ctx.sampleShape === undefined) ctx.sampleShape = value.shape.slice();
             else if (value.shape.join() !== ctx.sampleShape.join()) {
-              fail(where, 'transform', `shape [${value.shape.join(', ')}] at step ${i}`, `the same shape at every step, [${ctx.sampleShape.join(', ')}]`);
+              invalidOption(where, 'transform', `shape [${value.shape.join(', ')}] at step ${i}`, `the same shape at every step, [${ctx.sampleShape.join(', ')}]`);
             }
             // A clone: the transform may return a tensor of the state, which the next step disposes.
             kept.push(tf.keep(tf.clone(value.dtype === 'float32' ? value : tf.cast(value, 'float32'))));
@@ -399,7 +378,7 @@ export async function runChain<S extends ChainState, P>(
   const where = 'runChain';
   checkKernel(where, kernel);
   const opts = checkOptions(where, options);
-  if (!Array.isArray(key) || key.length !== 2) fail(where, 'key', key, 'a Key from key(seed), split or foldIn');
+  if (!Array.isArray(key) || key.length !== 2) invalidOption(where, 'key', key, 'a Key from key(seed), split or foldIn');
   let state: S;
   if (initialState instanceof tf.Tensor) {
     checkPositions(where, initialState, kernel.target.dim, 'initialState');
@@ -408,7 +387,7 @@ export async function runChain<S extends ChainState, P>(
     state = tf.tidy(() => cloneTensors(kernel.init(position) as unknown as Record<string, tf.Tensor>)) as unknown as S;
   } else {
     if (initialState == null || typeof initialState !== 'object') {
-      fail(where, 'initialState', initialState, 'a chain state from kernel.init(position), or positions [n, d]');
+      invalidOption(where, 'initialState', initialState, 'a chain state from kernel.init(position), or positions [n, d]');
     }
     checkPositions(where, (initialState as S).position, kernel.target.dim, 'initialState.position');
     state = cloneTensors(initialState as S);
@@ -442,14 +421,14 @@ export async function resumeChain<S extends ChainState, P>(
   const where = 'resumeChain';
   checkKernel(where, kernel);
   const opts = checkOptions(where, options);
-  if (typeof path !== 'string' || path.length === 0) fail(where, 'path', path, 'the path of a checkpoint file');
+  if (typeof path !== 'string' || path.length === 0) invalidOption(where, 'path', path, 'the path of a checkpoint file');
   const saved = await readCheckpoint(path);
   if (saved.kernel !== kernel.name) {
-    fail(where, 'kernel', kernel.name, `the kernel the checkpoint was written with, "${saved.kernel}"`);
+    invalidOption(where, 'kernel', kernel.name, `the kernel the checkpoint was written with, "${saved.kernel}"`);
   }
-  if (saved.thin !== opts.thin) fail(where, 'thin', opts.thin, `the checkpoint's thin, ${saved.thin}`);
+  if (saved.thin !== opts.thin) invalidOption(where, 'thin', opts.thin, `the checkpoint's thin, ${saved.thin}`);
   if (saved.step > opts.numSteps) {
-    fail(where, 'numSteps', opts.numSteps, `the total number of steps, at least the ${saved.step} already done`);
+    invalidOption(where, 'numSteps', opts.numSteps, `the total number of steps, at least the ${saved.step} already done`);
   }
   const state = decodeTensors(saved.state) as unknown as S;
   checkPositions(where, state.position, kernel.target.dim, 'checkpoint state.position');
@@ -515,7 +494,7 @@ async function encodeTensors(container: object): Promise<Record<string, EncodedT
   const out: Record<string, EncodedTensor> = {};
   for (const [name, value] of Object.entries(container)) {
     if (!(value instanceof tf.Tensor)) {
-      throw new Error(`runChain checkpoint: state field "${name}" = ${show(value)}, expected a tf.Tensor (kernel states hold tensors only)`);
+      throw new Error(`runChain checkpoint: state field "${name}" = ${showValue(value)}, expected a tf.Tensor (kernel states hold tensors only)`);
     }
     const dtype = value.dtype;
     if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
@@ -584,7 +563,7 @@ async function readCheckpoint(path: string): Promise<CheckpointFile> {
     throw new Error(`resumeChain: option "path" = ${JSON.stringify(path)} is not JSON, expected a checkpoint file written by runChain`);
   }
   if (file?.format !== 'sampling-lab/run-chain-checkpoint' || file.version !== 1) {
-    throw new Error(`resumeChain: option "path" = ${JSON.stringify(path)} has format ${show(file?.format)} version ${show(file?.version)}, expected "sampling-lab/run-chain-checkpoint" version 1`);
+    throw new Error(`resumeChain: option "path" = ${JSON.stringify(path)} has format ${showValue(file?.format)} version ${showValue(file?.version)}, expected "sampling-lab/run-chain-checkpoint" version 1`);
   }
   return file;
 }

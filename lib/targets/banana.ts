@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { normal, type Key } from '../core/random.js';
+import { checkInteger, checkNumber, checkSampleCount, invalidOption } from '../core/validate.js';
 import { checkPositions, type Target } from './target.js';
 
 export interface BananaOptions {
@@ -50,20 +51,12 @@ export type BananaTarget = Target &
 export function banana(options: BananaOptions = {}): BananaTarget {
   const where = 'banana';
   const { dim = 2, curvature = 0.1, scale = 10, twistedPairs = 1 } = options;
-  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 2) {
-    throw new Error(`${where}: option "dim" = ${String(dim)}, expected an integer >= 2`);
-  }
-  if (typeof curvature !== 'number' || !Number.isFinite(curvature)) {
-    throw new Error(`${where}: option "curvature" = ${String(curvature)}, expected a finite number`);
-  }
-  if (typeof scale !== 'number' || !Number.isFinite(scale) || !(scale > 0)) {
-    throw new Error(`${where}: option "scale" = ${String(scale)}, expected a finite number > 0`);
-  }
+  checkInteger(where, 'dim', dim, 2);
+  checkNumber(where, 'curvature', curvature);
+  checkNumber(where, 'scale', scale, 'positive');
   const maxPairs = Math.floor(dim / 2);
   if (typeof twistedPairs !== 'number' || !Number.isInteger(twistedPairs) || twistedPairs < 1 || twistedPairs > maxPairs) {
-    throw new Error(
-      `${where}: option "twistedPairs" = ${String(twistedPairs)}, expected an integer in [1, ${maxPairs}] (floor(dim / 2))`,
-    );
+    invalidOption(where, 'twistedPairs', twistedPairs, `an integer in [1, ${maxPairs}] (floor(dim / 2))`);
   }
   const b = curvature;
   const s2 = scale * scale;
@@ -137,9 +130,7 @@ export function banana(options: BananaOptions = {}): BananaTarget {
       });
     },
     sample(k: Key, n: number) {
-      if (!Number.isInteger(n) || n < 0) {
-        throw new Error(`banana.sample: option "n" = ${String(n)}, expected an integer >= 0`);
-      }
+      checkSampleCount('banana.sample', n);
       return tf.tidy(() => {
         const { first: z1, second: z2, rest } = splitPairs(normal(k, [n, dim]) as tf.Tensor2D);
         const x1 = tf.mul(z1, scale) as tf.Tensor2D;

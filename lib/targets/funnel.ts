@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { exp } from '../core/ops.js';
 import { normal, type Key } from '../core/random.js';
+import { checkInteger, checkNumber, checkSampleCount } from '../core/validate.js';
 import { checkPositions, type Target } from './target.js';
 
 export interface FunnelOptions {
@@ -38,12 +39,8 @@ export type FunnelTarget = Target &
 export function funnel(options: FunnelOptions = {}): FunnelTarget {
   const where = 'funnel';
   const { dim = 10, scale = 3 } = options;
-  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 2) {
-    throw new Error(`${where}: option "dim" = ${String(dim)}, expected an integer >= 2`);
-  }
-  if (typeof scale !== 'number' || !Number.isFinite(scale) || !(scale > 0)) {
-    throw new Error(`${where}: option "scale" = ${String(scale)}, expected a finite number > 0`);
-  }
+  checkInteger(where, 'dim', dim, 2);
+  checkNumber(where, 'scale', scale, 'positive');
   const variance = scale * scale;
   const m = dim - 1;
   // log N(x0; 0, s^2) + sum_i log N(x_i; 0, e^{x0}) = const - x0^2 / (2 s^2) - (m / 2) x0 - e^{-x0} |x_{1:}|^2 / 2
@@ -103,9 +100,7 @@ export function funnel(options: FunnelOptions = {}): FunnelTarget {
       });
     },
     sample(k: Key, n: number) {
-      if (!Number.isInteger(n) || n < 0) {
-        throw new Error(`funnel.sample: option "n" = ${String(n)}, expected an integer >= 0`);
-      }
+      checkSampleCount('funnel.sample', n);
       return tf.tidy(() => {
         const z = normal(k, [n, dim]) as tf.Tensor2D;
         const x0 = tf.mul(tf.slice(z, [0, 0], [-1, 1]), scale);

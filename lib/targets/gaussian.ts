@@ -7,96 +7,15 @@
  *   z = (x - mean) L^{-T},  log p(x) = logNormalizer - |z|^2 / 2,  grad log p(x) = -(x - mean) Sigma^{-1} = -z L^{-1}.
  * Exact samples are mean + eps L^T with eps ~ N(0, I).
  *
- * This file also holds the small option checks and the covariance parser shared by the other Gaussian-based
- * targets (mixture.ts, noisedMixture.ts, twoModes.ts, ...): errors name the function, the option, the value and
- * what was expected.
+ * This file also holds the covariance parser shared by the other Gaussian-based targets (mixture.ts,
+ * noisedMixture.ts, twoModes.ts, ...); option checks come from lib/core/validate.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GaussianFactor, matrix, type Matrix } from '../core/linalg.js';
 import { matMul, sumSquares } from '../core/ops.js';
 import { normal, type Key } from '../core/random.js';
+import { checkNumberArray, checkSampleCount, invalidOption } from '../core/validate.js';
 import { checkPositions, type Modes, type Target } from './target.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Option checks shared by the Gaussian-based targets
-
-/** A short printable form of any option value, for error messages. */
-export function showValue(value: unknown): string {
-  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return 'undefined';
-  if (value instanceof tf.Tensor) return `Tensor(${value.dtype}, [${value.shape.join(', ')}])`;
-  if (value instanceof Float64Array || value instanceof Float32Array) return `${value.constructor.name}(${value.length})`;
-  try {
-    const s = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
-    if (s === undefined) return String(value);
-    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-  } catch {
-    return String(value);
-  }
-}
-
-/** Throw `fn: option "option" = value, expected ...`. */
-export function invalidOption(fn: string, option: string, value: unknown, expected: string): never {
-  throw new Error(`${fn}: option "${option}" = ${showValue(value)}, expected ${expected}`);
-}
-
-/** An integer >= min (dimensions, counts). */
-export function checkInteger(fn: string, option: string, value: unknown, min = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    invalidOption(fn, option, value, `an integer >= ${min}`);
-  }
-  return value;
-}
-
-/** A finite number, optionally > 0 or >= 0. */
-export function checkNumber(
-  fn: string,
-  option: string,
-  value: unknown,
-  range: 'any' | 'positive' | 'nonNegative' = 'any',
-): number {
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (range === 'any' || (range === 'positive' ? value > 0 : value >= 0));
-  if (!ok) {
-    const what = range === 'any' ? 'a finite number' : range === 'positive' ? 'a finite number > 0' : 'a finite number >= 0';
-    invalidOption(fn, option, value, what);
-  }
-  return value as number;
-}
-
-/** An array of finite numbers (of a given length when `length` is set; positive entries when `positive`). */
-export function checkNumberArray(
-  fn: string,
-  option: string,
-  value: unknown,
-  options: { length?: number; positive?: boolean; minLength?: number } = {},
-): number[] {
-  const { length, positive = false, minLength = 1 } = options;
-  const lengthText = length !== undefined ? `of length ${length}` : `of length >= ${minLength}`;
-  const what = `an array ${lengthText} of finite numbers${positive ? ' > 0' : ''}`;
-  if (!Array.isArray(value) && !(value instanceof Float64Array) && !(value instanceof Float32Array)) {
-    invalidOption(fn, option, value, what);
-  }
-  const arr = value as ArrayLike<unknown>;
-  if (length !== undefined ? arr.length !== length : arr.length < minLength) invalidOption(fn, option, value, what);
-  const out: number[] = [];
-  for (let i = 0; i < arr.length; i++) {
-    const v = arr[i];
-    if (typeof v !== 'number' || !Number.isFinite(v) || (positive && !(v > 0))) {
-      invalidOption(fn, `${option}[${i}]`, v, `a finite number${positive ? ' > 0' : ''} (in ${what})`);
-    }
-    out.push(v);
-  }
-  return out;
-}
-
-/** Check the sample count of `sample(key, n)`. */
-export function checkSampleCount(fn: string, n: unknown): number {
-  return checkInteger(fn, 'n', n, 0);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Covariances
@@ -210,7 +129,8 @@ export function gaussian(
   const factor = new GaussianFactor(mu, cov);
   const name = options.name ?? `gaussian-${d}d`;
 
-  const { mean: meanT, choleskyInverseT } = factor.tensors();
+  const { mean: meanT, choleskyInverseT, cholesky: choleskyT } = factor.tensors();
+  choleskyT.dispose(); // sampling goes through factor.transform
   const choleskyInverse = tf.tensor2d(Float32Array.from(factor.choleskyInverse.data), [d, d], 'float32');
   const logNormalizer = factor.logNormalizer;
 

@@ -15,7 +15,7 @@
  * coincide.
  */
 import { key as makeKey, uniformArray, type Key } from '../core/random.js';
-import { checkInteger, checkNumber, invalidOption } from './gaussian.js';
+import { checkInteger, checkNumber, invalidOption } from '../core/validate.js';
 import { gaussianMixture, type GaussianMixtureTarget } from './mixture.js';
 
 export interface EightGaussiansOptions {

@@ -33,13 +33,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as aq from 'arquero';
+import { logSumExp64 } from '../core/logspace.js';
 import { exp, logSigmoid, matMul, sigmoid } from '../core/ops.js';
 import { key as keyFromSeed, uniformArray, type Key } from '../core/random.js';
 import { logGamma } from '../core/special.js';
+import { checkNumber, invalidOption, verbatim } from '../core/validate.js';
 import { checkPositions, type Target } from './target.js';
 
 export type BuiltinDataset = 'ionosphere' | 'sonar' | 'german-credit';
 export const BUILTIN_DATASETS: readonly BuiltinDataset[] = ['ionosphere', 'sonar', 'german-credit'];
+
+/** What option "dataset" accepts, as error messages say it. */
+const DATASET_EXPECTED = `one of ${BUILTIN_DATASETS.map((d) => `'${d}'`).join(', ')} or { X, y }`;
 
 export type LogisticPrior =
   | { kind: 'gaussian'; weightScale?: number; interceptMean?: number; interceptScale?: number }
@@ -173,7 +178,7 @@ export function parseLabelledCsv(text: string, source = 'CSV input'): LabelledDa
 /** Load a shipped data set from `dataDir` (default data/), verifying its checksum first. */
 export function loadDataset(name: BuiltinDataset, options: { dataDir?: string } = {}): LabelledData {
   if (!BUILTIN_DATASETS.includes(name)) {
-    throw new Error(`loadDataset: option "dataset" = ${JSON.stringify(name)}, expected one of ${BUILTIN_DATASETS.map((d) => `'${d}'`).join(', ')} or { X, y }`);
+    invalidOption('loadDataset', 'dataset', name, DATASET_EXPECTED);
   }
   const { fs, path: paths, url } = node('loadDataset');
   const dataDir = options.dataDir ?? url.fileURLToPath(new URL('../../data/', import.meta.url));
@@ -186,7 +191,8 @@ export function loadDataset(name: BuiltinDataset, options: { dataDir?: string } 
 function checkCustomData(where: string, data: unknown): LabelledData {
   const { X, y } = data as { X: unknown; y: unknown };
   if (!Array.isArray(X) || X.length < 2 || !X.every((row) => Array.isArray(row))) {
-    throw new Error(`${where}: option "dataset.X" = ${Array.isArray(X) ? `an array of length ${X.length}` : String(X)}, expected an array of at least 2 rows (number[][])`);
+    const shown = Array.isArray(X) ? `an array of length ${X.length}` : X;
+    invalidOption(where, 'dataset.X', shown, 'an array of at least 2 rows (number[][])', verbatim);
   }
   const p = (X[0] as unknown[]).length;
   if (p < 1) throw new Error(`${where}: option "dataset.X" has rows of length 0, expected at least one feature`);
@@ -241,19 +247,15 @@ export interface LogisticRegressionTarget extends Target {
 
 function resolvePrior(where: string, prior: LogisticPrior | LogisticPriorName | undefined): LogisticRegressionTarget['prior'] {
   if (typeof prior === 'string' && !Object.hasOwn(logisticPriors, prior)) {
-    throw new Error(`${where}: option "prior" = ${JSON.stringify(prior)}, expected one of ${Object.keys(logisticPriors).map((k) => `'${k}'`).join(', ')} or a prior object`);
+    invalidOption(where, 'prior', prior, `one of ${Object.keys(logisticPriors).map((k) => `'${k}'`).join(', ')} or a prior object`);
   }
   const p: LogisticPrior = typeof prior === 'string' ? logisticPriors[prior] : (prior ?? logisticPriors.slips);
-  const positive = (name: string, v: unknown) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new Error(`${where}: option "prior.${name}" = ${String(v)}, expected a finite number > 0`);
-  };
+  const positive = (name: string, v: unknown) => checkNumber(where, `prior.${name}`, v, 'positive');
   if (p && p.kind === 'gaussian') {
     const { weightScale = 1, interceptMean = 0, interceptScale = 2.5 } = p;
     positive('weightScale', weightScale);
     positive('interceptScale', interceptScale);
-    if (typeof interceptMean !== 'number' || !Number.isFinite(interceptMean)) {
-      throw new Error(`${where}: option "prior.interceptMean" = ${String(interceptMean)}, expected a finite number`);
-    }
+    checkNumber(where, 'prior.interceptMean', interceptMean);
     return { kind: 'gaussian', weightScale, interceptMean, interceptScale };
   }
   if (p && p.kind === 'horseshoe') {
@@ -262,7 +264,7 @@ function resolvePrior(where: string, prior: LogisticPrior | LogisticPriorName | 
     positive('rate', rate);
     return { kind: 'horseshoe', shape, rate };
   }
-  throw new Error(`${where}: option "prior" = ${JSON.stringify(prior)}, expected { kind: 'gaussian', ... } or { kind: 'horseshoe', ... }`);
+  return invalidOption(where, 'prior', prior, `{ kind: 'gaussian', ... } or { kind: 'horseshoe', ... }`);
 }
 
 function readSamples(where: string, samples: tf.Tensor2D | number[][], dim: number): number[][] {
@@ -289,14 +291,14 @@ export function logisticRegression(options: LogisticRegressionOptions): Logistic
   const { dataset, features = 'standardize', split = 0.2, seed = 0, dataDir } = options;
   const prior = resolvePrior(where, options.prior);
   if (features !== 'standardize' && features !== 'raw' && features !== 'minmax') {
-    throw new Error(`${where}: option "features" = ${JSON.stringify(features)}, expected 'standardize', 'raw' or 'minmax'`);
+    invalidOption(where, 'features', features, `'standardize', 'raw' or 'minmax'`);
   }
   if (typeof split !== 'number' || !(split >= 0 && split < 1)) {
-    throw new Error(`${where}: option "split" = ${String(split)}, expected a test fraction in [0, 1)`);
+    invalidOption(where, 'split', split, 'a test fraction in [0, 1)');
   }
   let splitKey: Key;
   if (typeof seed === 'number') {
-    if (!Number.isSafeInteger(seed)) throw new Error(`${where}: option "seed" = ${seed}, expected a safe integer or a Key`);
+    if (!Number.isSafeInteger(seed)) invalidOption(where, 'seed', seed, 'a safe integer or a Key');
     splitKey = keyFromSeed(seed);
   } else {
     splitKey = seed;
@@ -306,7 +308,7 @@ export function logisticRegression(options: LogisticRegressionOptions): Logistic
   let datasetName: string;
   if (typeof dataset === 'string') {
     if (!BUILTIN_DATASETS.includes(dataset)) {
-      throw new Error(`${where}: option "dataset" = ${JSON.stringify(dataset)}, expected one of ${BUILTIN_DATASETS.map((d) => `'${d}'`).join(', ')} or { X, y }`);
+      invalidOption(where, 'dataset', dataset, DATASET_EXPECTED);
     }
     data = loadDataset(dataset, { dataDir });
     datasetName = dataset;
@@ -314,7 +316,7 @@ export function logisticRegression(options: LogisticRegressionOptions): Logistic
     data = checkCustomData(where, dataset);
     datasetName = dataset.name ?? 'custom';
   } else {
-    throw new Error(`${where}: option "dataset" = ${String(dataset)}, expected one of ${BUILTIN_DATASETS.map((d) => `'${d}'`).join(', ')} or { X, y }`);
+    invalidOption(where, 'dataset', dataset, DATASET_EXPECTED);
   }
 
   // --- split (see the header comment)
@@ -541,11 +543,8 @@ export function logisticRegression(options: LogisticRegressionOptions): Logistic
       const perSample = thetas.map((theta) => testLogLikelihoods(coefficients64(theta)));
       let total = 0;
       for (let j = 0; j < test.y.length; j++) {
-        let top = -Infinity;
-        for (let s = 0; s < S; s++) top = Math.max(top, perSample[s][j]);
-        let sum = 0;
-        for (let s = 0; s < S; s++) sum += Math.exp(perSample[s][j] - top);
-        total += top + Math.log(sum / S); // log-mean-exp over samples
+        const column = Float64Array.from(perSample, (logLik) => logLik[j]);
+        total += logSumExp64(column) - Math.log(S); // log-mean-exp over samples
       }
       return total / test.y.length;
     },

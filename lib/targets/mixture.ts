@@ -34,14 +34,8 @@ import { choleskySolve, matrix, type Matrix } from '../core/linalg.js';
 import { exp, logSumExp, matMul, sumSquares } from '../core/ops.js';
 import { categorical, normal, split, type Key } from '../core/random.js';
 import { normalCdf } from '../core/special.js';
-import {
-  checkNumberArray,
-  checkSampleCount,
-  invalidOption,
-  parseCovariance,
-  type CovarianceSpec,
-  type ParsedCovariance,
-} from './gaussian.js';
+import { checkNumberArray, checkSampleCount, invalidOption } from '../core/validate.js';
+import { parseCovariance, type CovarianceSpec, type ParsedCovariance } from './gaussian.js';
 import { checkPositions, type Modes, type Target } from './target.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);

@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { inverseSpd, matmul, matrix, type Matrix } from '../core/linalg.js';
 import { matMul } from '../core/ops.js';
 import { normal, split, type Key } from '../core/random.js';
-import { checkNumber, checkSampleCount, invalidOption } from './gaussian.js';
+import { checkNumber, checkSampleCount, invalidOption } from '../core/validate.js';
 import { gaussianMixture, type GaussianMixtureTarget } from './mixture.js';
 import { checkPositions } from './target.js';
 
@@ -137,10 +137,7 @@ function fullPosterior(base: GaussianMixtureTarget, a: number, s: number): Poste
   const precFlat = new Float64Array(K * d * d);
   for (let k = 0; k < K; k++) {
     const S = covariances[k];
-    const C = matrix(d, d);
-    for (let i = 0; i < d * d; i++) C.data[i] = a * a * S.data[i];
-    for (let i = 0; i < d; i++) C.data[i * d + i] += s * s;
-    const Cinv = inverseSpd(C);
+    const Cinv = inverseSpd(noisedCovariance(S, a, s));
     const KT = matmul(Cinv, S); // C^{-1} Sigma = (Sigma C^{-1})^T; times a below
     const SCS = matmul(matmul(S, Cinv), S);
     for (let i = 0; i < d; i++) {
@@ -178,6 +175,15 @@ function fullPosterior(base: GaussianMixtureTarget, a: number, s: number): Poste
   };
 }
 
+/** C = a^2 Sigma + s^2 I, the covariance of a component of Y (float64). */
+function noisedCovariance(S: Matrix, a: number, s: number): Matrix {
+  const d = S.rows;
+  const C = matrix(d, d);
+  for (let i = 0; i < d * d; i++) C.data[i] = a * a * S.data[i];
+  for (let i = 0; i < d; i++) C.data[i * d + i] += s * s;
+  return C;
+}
+
 /** sqrt(r_j) (v_j - sum_k r_k v_k) for component vectors v [n, K, d]: the rank-K factors. */
 function centredFactors(v: tf.Tensor3D, r: tf.Tensor2D): tf.Tensor3D {
   const r3 = tf.expandDims(r, 2);
@@ -202,12 +208,7 @@ export function noisedMixture(mixture: GaussianMixtureTarget, a: number, s: numb
   const noisedCovariances =
     kind === 'diagonal'
       ? (variances as number[][]).map((vk) => vk.map((v) => a * a * v + s * s))
-      : covariances.map((S) => {
-          const C: Matrix = matrix(d, d);
-          for (let i = 0; i < d * d; i++) C.data[i] = a * a * S.data[i];
-          for (let i = 0; i < d; i++) C.data[i * d + i] += s * s;
-          return C;
-        });
+      : covariances.map((S) => noisedCovariance(S, a, s));
   const name = `${mixture.name}-noised(a=${a},s=${s})`;
   const law = gaussianMixture({
     weights,
@@ -226,6 +227,24 @@ export function noisedMixture(mixture: GaussianMixtureTarget, a: number, s: numb
     }
   };
 
+  // Cov[X | y] and the Hessian share one form (file header): base(r) + sum_j r_j (v_j - vbar)(v_j - vbar)^T, with
+  // (base, v) = (sum_j r_j P_j, mu_j) for the covariance and (-sum_j r_j C_j^{-1}, g_j) for the Hessian.
+  // base is [n, d] (diagonal components) or [n, d, d] (full).
+  type Parts = { base: tf.Tensor; factors: tf.Tensor3D };
+  const posteriorCovarianceParts = (y: tf.Tensor2D): Parts => {
+    const r = law.responsibilities(y);
+    return { base: posterior.posteriorCovarianceBase(r), factors: centredFactors(posterior.componentMeans(y), r) };
+  };
+  const hessianParts = (y: tf.Tensor2D): Parts => {
+    const r = law.responsibilities(y);
+    return { base: tf.neg(posterior.precisionBase(r)), factors: centredFactors(posterior.componentScores(y), r) };
+  };
+  const asLowRank = ({ base, factors }: Parts) => ({ diag: base as tf.Tensor2D, factors });
+  const asDense = ({ base, factors }: Parts): tf.Tensor3D =>
+    kind === 'diagonal'
+      ? diagPlusLowRankToDense({ diag: base as tf.Tensor2D, factors })
+      : (tf.add(base, outerSum(factors)) as tf.Tensor3D);
+
   const target: NoisedMixtureTarget = {
     ...law,
     base: mixture,
@@ -241,44 +260,20 @@ export function noisedMixture(mixture: GaussianMixtureTarget, a: number, s: numb
     posteriorCovarianceLowRank(y: tf.Tensor2D): DiagPlusLowRank {
       checkPositions(`${name}.posteriorCovarianceLowRank`, y, d, 'y');
       requireDiagonal('posteriorCovarianceLowRank');
-      return tf.tidy(() => {
-        const r = law.responsibilities(y);
-        return {
-          diag: posterior.posteriorCovarianceBase(r) as tf.Tensor2D,
-          factors: centredFactors(posterior.componentMeans(y), r),
-        };
-      });
+      return tf.tidy(() => asLowRank(posteriorCovarianceParts(y)));
     },
     posteriorCovariance(y: tf.Tensor2D): tf.Tensor3D {
       checkPositions(`${name}.posteriorCovariance`, y, d, 'y');
-      return tf.tidy(() => {
-        const r = law.responsibilities(y);
-        const factors = centredFactors(posterior.componentMeans(y), r);
-        const baseCov = posterior.posteriorCovarianceBase(r);
-        if (kind === 'diagonal') return diagPlusLowRankToDense({ diag: baseCov as tf.Tensor2D, factors });
-        return tf.add(baseCov, outerSum(factors)) as tf.Tensor3D;
-      });
+      return tf.tidy(() => asDense(posteriorCovarianceParts(y)));
     },
     hessianLowRank(y: tf.Tensor2D): DiagPlusLowRank {
       checkPositions(`${name}.hessianLowRank`, y, d, 'y');
       requireDiagonal('hessianLowRank');
-      return tf.tidy(() => {
-        const r = law.responsibilities(y);
-        return {
-          diag: tf.neg(posterior.precisionBase(r)) as tf.Tensor2D,
-          factors: centredFactors(posterior.componentScores(y), r),
-        };
-      });
+      return tf.tidy(() => asLowRank(hessianParts(y)));
     },
     hessian(y: tf.Tensor2D): tf.Tensor3D {
       checkPositions(`${name}.hessian`, y, d, 'y');
-      return tf.tidy(() => {
-        const r = law.responsibilities(y);
-        const factors = centredFactors(posterior.componentScores(y), r);
-        const negBase = tf.neg(posterior.precisionBase(r));
-        if (kind === 'diagonal') return diagPlusLowRankToDense({ diag: negBase as tf.Tensor2D, factors });
-        return tf.add(negBase, outerSum(factors)) as tf.Tensor3D;
-      });
+      return tf.tidy(() => asDense(hessianParts(y)));
     },
     sampleJoint(key: Key, n: number) {
       checkSampleCount(`${name}.sampleJoint`, n);

@@ -16,6 +16,7 @@
  * targets, which is inconsistent; see `PHI_FOUR_SLIPS_REFERENCE`.)
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkInteger, checkNumber, invalidOption } from '../core/validate.js';
 import { checkPositions, type Target } from './target.js';
 
 export interface PhiFourOptions {
@@ -71,20 +72,12 @@ interface Params {
 
 function checkParams(where: string, options: PhiFourOptions): Params & { modeStatistic: 'mean' | 'midpoint' } {
   const { dim = 100, a = 0.1, b = 0, beta = 20, modeStatistic = 'mean' } = options;
-  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) {
-    throw new Error(`${where}: option "dim" = ${String(dim)}, expected an integer >= 1`);
-  }
-  if (typeof a !== 'number' || !Number.isFinite(a) || !(a > 0)) {
-    throw new Error(`${where}: option "a" = ${String(a)}, expected a finite number > 0`);
-  }
-  if (typeof b !== 'number' || !Number.isFinite(b)) {
-    throw new Error(`${where}: option "b" = ${String(b)}, expected a finite number`);
-  }
-  if (typeof beta !== 'number' || !Number.isFinite(beta) || !(beta > 0)) {
-    throw new Error(`${where}: option "beta" = ${String(beta)}, expected a finite number > 0`);
-  }
+  checkInteger(where, 'dim', dim);
+  checkNumber(where, 'a', a, 'positive');
+  checkNumber(where, 'b', b);
+  checkNumber(where, 'beta', beta, 'positive');
   if (modeStatistic !== 'mean' && modeStatistic !== 'midpoint') {
-    throw new Error(`${where}: option "modeStatistic" = ${JSON.stringify(modeStatistic)}, expected 'mean' or 'midpoint'`);
+    invalidOption(where, 'modeStatistic', modeStatistic, `'mean' or 'midpoint'`);
   }
   return { dim, a, b, beta, modeStatistic };
 }

@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import { exp, logSumExp, sumSquares } from '../core/ops.js';
 import { uniformArray, type Key } from '../core/random.js';
 import { normalCdf, normalLogCdf, normalQuantile } from '../core/special.js';
-import { checkNumber, checkNumberArray, checkSampleCount, invalidOption } from './gaussian.js';
+import { checkNumber, checkNumberArray, checkSampleCount, invalidOption } from '../core/validate.js';
 import { checkPositions, type Modes, type Target } from './target.js';
 
 // |x| is floored here (sqrt(|x|^2 + floor^2)): below it the 1/|x| spike is cut off. At 1e-6 the change is

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Key } from '../core/random.js';
+import { invalidOption, verbatim } from '../core/validate.js';
 
 export interface Modes {
   /** True mode weights (sum to 1). */
@@ -49,7 +50,7 @@ export function logDensityAndGrad(target: Target, x: tf.Tensor2D): { logDensity:
 /** Throw a clear error unless x is a rank-2 float tensor with `dim` columns. */
 export function checkPositions(where: string, x: unknown, dim: number, option = 'position'): asserts x is tf.Tensor2D {
   if (!(x instanceof tf.Tensor)) {
-    throw new Error(`${where}: option "${option}" = ${String(x)}, expected a tf.Tensor of shape [n, ${dim}]`);
+    invalidOption(where, option, x, `a tf.Tensor of shape [n, ${dim}]`, verbatim);
   }
   if (x.rank !== 2 || x.shape[1] !== dim) {
     throw new Error(`${where}: option "${option}" has shape [${x.shape.join(', ')}], expected [n, ${dim}]`);

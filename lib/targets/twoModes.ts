@@ -21,7 +21,7 @@
  *   LRDS / evaluation-paper parameter a (means -/+ a 1) is separation = 2 a sqrt(d) / std; the DM-aMC "r" (means
  *   -/+ r u with |u| = 1) is separation = 2 r / std.
  */
-import { checkInteger, checkNumber, checkNumberArray, invalidOption } from './gaussian.js';
+import { checkInteger, checkNumber, checkNumberArray, invalidOption } from '../core/validate.js';
 import { gaussianMixture, type GaussianMixtureTarget } from './mixture.js';
 
 const TWO_MODE_WEIGHTS = [2 / 3, 1 / 3];

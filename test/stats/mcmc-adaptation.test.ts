@@ -31,7 +31,8 @@ import {
   type StepInfo,
 } from '../../lib/samplers/mcmc/index.js';
 import { useBackend } from '../helpers/backends.js';
-import { correlatedGaussian, meanAndSe, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.js';
+import { meanAndSe } from '../helpers/stats.js';
+import { correlatedGaussian, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.js';
 
 before(() => useBackend('wasm'));
 
@@ -61,7 +62,6 @@ function stepAndRead<S extends ChainState>(
   return { state: next, value };
 }
 
-const meanOf = (v: ArrayLike<number>) => Array.from(v).reduce((a, b) => a + b, 0) / v.length;
 
 for (const [name, delta, make, extra] of [
   ['hmc', 0.8, (t: TestTarget) => hmc(t), { numIntegrationSteps: 5 }],

@@ -19,6 +19,7 @@ import { smc, type SmcOptions } from '../../lib/samplers/smc/smc.js';
 import { ais } from '../../lib/samplers/smc/ais.js';
 import { linearSchedule } from '../../lib/samplers/smc/tempering.js';
 import { useBackend } from '../helpers/backends.js';
+import { meanAndSd } from '../helpers/stats.js';
 
 const RUNS = 16;
 const Z_SCORE = 4;
@@ -85,8 +86,7 @@ async function logZRuns(method: Method, reference: Target, target: Target, seed:
 function checkUnbiased(label: string, estimates: number[], logZ: number): void {
   assert.ok(estimates.every(Number.isFinite), `${label}: non-finite log Z`);
   const ratios = estimates.map((e) => Math.exp(e - logZ));
-  const mean = ratios.reduce((a, b) => a + b, 0) / RUNS;
-  const sd = Math.sqrt(ratios.reduce((a, b) => a + (b - mean) ** 2, 0) / (RUNS - 1));
+  const { mean, sd } = meanAndSd(ratios);
   const bound = (Z_SCORE * sd) / Math.sqrt(RUNS);
   const detail = `${label}: log Z estimates ${estimates.map((e) => e.toFixed(3)).join(', ')}; exact ${logZ.toFixed(4)}; mean ratio ${mean.toFixed(4)} +- ${bound.toFixed(4)}`;
   console.log(`# ${detail}`);

@@ -8,6 +8,7 @@ import { logSumExp, matMul, sumSquares } from '../../lib/core/ops.js';
 import { normal, split, uniform, type Key } from '../../lib/core/random.js';
 import type { Target } from '../../lib/targets/target.js';
 import type { IndependentProposal } from '../../lib/samplers/mcmc/imh.js';
+import { meanAndSe } from '../helpers/stats.js';
 
 export interface TestTarget extends Target {
   sample(key: Key, n: number): tf.Tensor2D;
@@ -131,17 +132,6 @@ export class ChainMoments {
     const [variance, varianceSe] = meanAndSe(chainVars);
     return { mean, meanSe, variance, varianceSe };
   }
-}
-
-/** Mean of independent values and its standard error sd / sqrt(n). */
-export function meanAndSe(values: ArrayLike<number>): [number, number] {
-  const n = values.length;
-  let m = 0;
-  for (let i = 0; i < n; i++) m += values[i];
-  m /= n;
-  let ss = 0;
-  for (let i = 0; i < n; i++) ss += (values[i] - m) ** 2;
-  return [m, Math.sqrt(ss / (n - 1) / n)];
 }
 
 /** Column j of a row-major [n, d] array. */

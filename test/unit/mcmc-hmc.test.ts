@@ -10,6 +10,7 @@ import { key, normal, split } from '../../lib/core/random.js';
 import { hmc, kineticEnergy, velocityVerlet, type PhasePoint } from '../../lib/samplers/mcmc/index.js';
 import { logDensityAndGrad } from '../../lib/targets/target.js';
 import { useBackend } from '../helpers/backends.js';
+import { sampleMean } from '../helpers/stats.js';
 import { correlatedGaussian, skewedMixture, type TestTarget } from './mcmc-fixtures.js';
 
 before(() => useBackend('wasm'));
@@ -69,7 +70,7 @@ function meanAbsEnergyError(target: TestTarget, start: PhasePoint, h: number, nu
   );
   const values = Array.from(dH.dataSync());
   tf.dispose([end, dH]);
-  return values.reduce((a, b) => a + b, 0) / values.length;
+  return sampleMean(values);
 }
 
 test('the energy error is O(h^2): halving h at fixed path length divides mean |dH| by about 4', () => {

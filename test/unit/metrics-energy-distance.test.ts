@@ -5,7 +5,8 @@ import { key, split, foldIn } from '../../lib/core/random.js';
 import { erf } from '../../lib/core/special.js';
 import { energyDistance } from '../../lib/metrics/energyDistance.js';
 import { useBackend } from '../helpers/backends.js';
-import { bruteForcePairSum, gaussianRows, meanAndSd } from './metrics-fixtures.js';
+import { meanAndSd } from '../helpers/stats.js';
+import { bruteForcePairSum, gaussianRows } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

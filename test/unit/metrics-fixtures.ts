@@ -28,10 +28,3 @@ export function bruteForcePairSum(a: number[][], b: number[][], f: (d2: number) 
   }
   return s;
 }
-
-/** Mean and sample standard deviation (ddof 1) of replicate estimates. */
-export function meanAndSd(values: number[]): { mean: number; sd: number } {
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1);
-  return { mean, sd: Math.sqrt(variance) };
-}

@@ -10,7 +10,8 @@ import {
   normalizedWeights,
 } from '../../lib/metrics/importanceSampling.js';
 import { useBackend } from '../helpers/backends.js';
-import { gaussianRows, meanAndSd } from './metrics-fixtures.js';
+import { meanAndSd } from '../helpers/stats.js';
+import { gaussianRows } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

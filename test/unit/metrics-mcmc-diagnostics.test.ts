@@ -5,7 +5,7 @@ import { key, foldIn, normalArray, type Key } from '../../lib/core/random.js';
 import { autocorrelation, autocovariance } from '../../lib/metrics/autocorrelation.js';
 import { effectiveSampleSize, splitRHat, type ChainTrace } from '../../lib/metrics/mcmcDiagnostics.js';
 import { useBackend } from '../helpers/backends.js';
-import { meanAndSd } from './metrics-fixtures.js';
+import { meanAndSd, sampleMean } from '../helpers/stats.js';
 
 before(async () => {
   await useBackend('wasm');
@@ -32,7 +32,7 @@ function ar1Trace(k: Key, numDraws: number, numChains: number, rho: number, sigm
 test('autocovariance by FFT equals the direct biased sum (1/n) sum (x_i - m)(x_{i+t} - m)', () => {
   for (const n of [1, 2, 7, 100]) {
     const x = Array.from(normalArray(foldIn(key(1), n), n), (v, i) => v + 0.01 * i);
-    const m = x.reduce((s, v) => s + v, 0) / n;
+    const m = sampleMean(x);
     const gamma = autocovariance(x);
     for (let t = 0; t < n; t++) {
       let direct = 0;

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { key, split, foldIn } from '../../lib/core/random.js';
 import { mmd, mmdSquared, medianHeuristicBandwidth } from '../../lib/metrics/mmd.js';
 import { useBackend } from '../helpers/backends.js';
-import { bruteForcePairSum, gaussianRows, meanAndSd, squaredDistance } from './metrics-fixtures.js';
+import { meanAndSd } from '../helpers/stats.js';
+import { bruteForcePairSum, gaussianRows, squaredDistance } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

@@ -9,7 +9,8 @@ import {
 } from '../../lib/metrics/slicedWasserstein.js';
 import { forEachProjectionGroup, randomUnitDirections } from '../../lib/metrics/randomDirections.js';
 import { useBackend } from '../helpers/backends.js';
-import { gaussianRows, meanAndSd } from './metrics-fixtures.js';
+import { meanAndSd } from '../helpers/stats.js';
+import { gaussianRows } from './metrics-fixtures.js';
 
 before(async () => {
   await useBackend('wasm');

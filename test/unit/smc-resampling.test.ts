@@ -16,13 +16,8 @@ import {
   systematicResample,
   RESAMPLING_SCHEMES,
 } from '../../lib/samplers/smc/resampling.js';
-import {
-  conditionalEss,
-  effectiveSampleSize,
-  logSumExp64,
-  normaliseLogWeights,
-  weightsFromLogWeights,
-} from '../../lib/samplers/smc/weights.js';
+import { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../lib/core/logspace.js';
+import { conditionalEss } from '../../lib/samplers/smc/weights.js';
 import { useBackend } from '../helpers/backends.js';
 
 before(async () => {

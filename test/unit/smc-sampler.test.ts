@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { logSumExp64 } from '../../lib/core/logspace.js';
 import { key } from '../../lib/core/random.js';
 import { mala, type MalaParams, type MalaState } from '../../lib/samplers/mcmc/mala.js';
 import type { Kernel } from '../../lib/samplers/mcmc/kernel.js';
@@ -16,7 +17,6 @@ import { logDensityAndGrad, type Target } from '../../lib/targets/target.js';
 import { smc, type SmcOptions } from '../../lib/samplers/smc/smc.js';
 import { ais } from '../../lib/samplers/smc/ais.js';
 import { linearSchedule } from '../../lib/samplers/smc/tempering.js';
-import { logSumExp64 } from '../../lib/samplers/smc/weights.js';
 import { useBackend } from '../helpers/backends.js';
 
 let reference: ReturnType<typeof gaussian>;

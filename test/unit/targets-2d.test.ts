@@ -13,6 +13,7 @@ import { eightGaussians, manyModes } from '../../lib/targets/gaussians2d.js';
 import { rings, ringsLrds, ringsSlips } from '../../lib/targets/rings.js';
 import type { Target } from '../../lib/targets/target.js';
 import { onBackends, TEST_BACKENDS, useBackend } from '../helpers/backends.js';
+import { checkFrequencies } from '../helpers/stats.js';
 
 const Z = 4;
 
@@ -61,16 +62,6 @@ function rayIntegral(target: Target, theta: number, lo: number, hi: number, m = 
   return (s * h) / 3;
 }
 
-function checkFrequencies(labels: ArrayLike<number>, expected: number[], what: string) {
-  const n = labels.length;
-  const counts = new Array<number>(expected.length).fill(0);
-  for (let i = 0; i < n; i++) counts[labels[i]]++;
-  expected.forEach((p, k) => {
-    const sd = Math.sqrt((p * (1 - p)) / n);
-    assert.ok(Math.abs(counts[k] / n - p) < Z * sd + 1e-12, `${what}: mode ${k} fraction ${counts[k] / n} vs ${p} (sd ${sd})`);
-  });
-}
-
 function checkGradient(target: Target, xs: number[][]) {
   const x = tf.tensor2d(xs);
   const g = (target.gradLogDensity as (x: tf.Tensor2D) => tf.Tensor2D)(x).arraySync().flat();
@@ -115,7 +106,7 @@ describe('eightGaussians and manyModes', () => {
     const t = eightGaussians();
     const n = 24000;
     const x = t.sample(key(2), n);
-    checkFrequencies(t.modes.assign(x), t.modes.weights, 'eightGaussians');
+    checkFrequencies(t.modes.assign(x), t.modes.weights, 'eightGaussians', Z);
     const v = x.dataSync();
     let m2 = 0;
     let m4 = 0;
@@ -246,12 +237,12 @@ describe('rings', () => {
       assert.ok(Math.abs(t.modes.weights[0] - t.ringWeights[0]) > 1e-3, `${assignBy}: ${t.modes.weights}`);
       const [k] = split(key(8));
       const x = t.sample(k, n);
-      checkFrequencies(t.modes.assign(x), t.modes.weights, assignBy);
+      checkFrequencies(t.modes.assign(x), t.modes.weights, assignBy, Z);
       x.dispose();
     }
     const l = ringsLrds();
     const x = l.sample(key(9), n);
-    checkFrequencies(l.modes.assign(x), l.modes.weights, 'ringsLrds');
+    checkFrequencies(l.modes.assign(x), l.modes.weights, 'ringsLrds', Z);
     x.dispose();
   });
 

@@ -20,6 +20,7 @@ import { gaussianMixture, type GaussianMixtureTarget } from '../../lib/targets/m
 import { diagPlusLowRankToDense, noisedMixture, veMarginal, vpMarginal } from '../../lib/targets/noisedMixture.js';
 import { bracketTwoModes, twoModes, twoModesLrds, twoModesSlips } from '../../lib/targets/twoModes.js';
 import { onBackends, TEST_BACKENDS, useBackend } from '../helpers/backends.js';
+import { checkFrequencies } from '../helpers/stats.js';
 
 const Z = 4;
 
@@ -106,17 +107,6 @@ function checkMoments(target: GaussianMixtureTarget, samples: Float32Array | Flo
   }
 }
 
-/** Fractions of each label vs expected probabilities, within binomial standard errors. */
-function checkFrequencies(labels: ArrayLike<number>, expected: number[], what: string) {
-  const n = labels.length;
-  const counts = new Array<number>(expected.length).fill(0);
-  for (let i = 0; i < n; i++) counts[labels[i]]++;
-  expected.forEach((p, k) => {
-    const sd = Math.sqrt((p * (1 - p)) / n);
-    assert.ok(Math.abs(counts[k] / n - p) < Z * sd + 1e-12, `${what}: mode ${k} fraction ${counts[k] / n} vs ${p} (sd ${sd})`);
-  });
-}
-
 describe('gaussianMixture', () => {
   before(() => useBackend('wasm'));
 
@@ -201,7 +191,7 @@ describe('gaussianMixture', () => {
         const ks = ksOneSample(col, marginalCdf(mix, j));
         assert.ok(ks.pValue > 1e-4, `${mix.name} KS coordinate ${j}: p = ${ks.pValue}`);
       }
-      checkFrequencies(components.dataSync(), [0.7, 0.2, 0.1], `${mix.name} components`);
+      checkFrequencies(components.dataSync(), [0.7, 0.2, 0.1], `${mix.name} components`, Z);
       tf.dispose([x, components]);
       mix.dispose();
     }
@@ -226,7 +216,7 @@ describe('gaussianMixture', () => {
       assert.equal(mix.modeWeightsExact, false);
       const { x, components } = mix.sampleWithComponents(key(16), n);
       const labels = mix.modes.assign(x);
-      checkFrequencies(labels, mix.modes.weights, assignBy);
+      checkFrequencies(labels, mix.modes.weights, assignBy, Z);
       const c = components.dataSync();
       let agree = 0;
       for (let i = 0; i < n; i++) agree += labels[i] === c[i] ? 1 : 0;
@@ -248,7 +238,7 @@ describe('gaussianMixture', () => {
       // Far from (0.7, 0.3): the modes overlap heavily.
       assert.ok(Math.abs(mix.modes.weights[0] - 0.7) > 0.03, `weights ${mix.modes.weights}`);
       const x = mix.sample(key(17), n);
-      checkFrequencies(mix.modes.assign(x), mix.modes.weights, assignBy);
+      checkFrequencies(mix.modes.assign(x), mix.modes.weights, assignBy, Z);
       x.dispose();
       mix.dispose();
     }
@@ -351,7 +341,7 @@ describe('twoModes presets', () => {
     assert.deepEqual(ablation.components.means, [new Array(10).fill(-3), new Array(10).fill(3)]);
     // modes on exact samples
     const x = t.sample(key(30), 20000);
-    checkFrequencies(t.modes.assign(x), t.modes.weights, 'twoModesSlips');
+    checkFrequencies(t.modes.assign(x), t.modes.weights, 'twoModesSlips', Z);
     x.dispose();
   });
 
@@ -393,7 +383,7 @@ describe('twoModes presets', () => {
     // Likelihood partition: mode 1 iff t < 0, so pi(S_1) = 0.8 Phi(3/2) + 0.2 Phi(-3/2).
     assertClose(t.modes.weights[0], 0.8 * normalCdf(1.5) + 0.2 * normalCdf(-1.5), 1e-14, 'pi(S_1)');
     const x = t.sample(key(31), 40000);
-    checkFrequencies(t.modes.assign(x), t.modes.weights, 'twoModes sep 3');
+    checkFrequencies(t.modes.assign(x), t.modes.weights, 'twoModes sep 3', Z);
     x.dispose();
   });
 

@@ -11,18 +11,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { sumSquares } from '../../core/ops.js';
 import { normal, split, uniform, type Key } from '../../core/random.js';
+import { checkInteger, checkInterval } from '../../core/validate.js';
 import { logDensityAndGrad, type Target } from '../../targets/target.js';
 import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
-import {
-  checkInitialState,
-  checkParams,
-  checkState,
-  checkStepSize,
-  initialPosition,
-  invalid,
-  metropolisAccept,
-  perChainColumn,
-} from './metropolis.js';
+import { checkStepInputs, initialGradientState, invalid, metropolisAccept, perChainColumn } from './metropolis.js';
 
 export interface HmcState extends ChainState {
   /** grad log pi at `position`, [n, d]. */
@@ -71,13 +63,6 @@ function checkInverseMassMatrix(where: string, value: unknown, n: number, d: num
   return value as InverseMassMatrix;
 }
 
-function checkNumSteps(where: string, value: unknown, option: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    invalid(where, option, value, `an integer >= ${min}`);
-  }
-  return value;
-}
-
 /**
  * `numSteps` velocity-Verlet steps from `start` (leapfrog with half momentum steps at both ends), all chains at
  * once; `stepSize` is a number or a per-chain column [n, 1]. One target gradient per step. Returns new tensors
@@ -91,7 +76,7 @@ export function velocityVerlet(
   inverseMassMatrix?: InverseMassMatrix,
 ): PhasePoint {
   const where = 'velocityVerlet';
-  checkNumSteps(where, numSteps, 'numSteps', 0);
+  checkInteger(where, 'numSteps', numSteps, 0);
   if (typeof stepSize === 'number' && !Number.isFinite(stepSize)) invalid(where, 'stepSize', stepSize, 'a finite number');
   let current: PhasePoint = {
     position: tf.clone(start.position),
@@ -122,19 +107,14 @@ export function hmc(target: Target): Kernel<HmcState, HmcParams> {
     name,
     target,
     init(position: tf.Tensor2D): HmcState {
-      const x = initialPosition(`${name}.init`, target, position);
-      const { logDensity, grad } = logDensityAndGrad(target, x);
-      return checkInitialState(`${name}.init`, { position: x, logDensity, grad });
+      return initialGradientState(`${name}.init`, target, position);
     },
     step(key: Key, state: HmcState, params: HmcParams): { state: HmcState; info: StepInfo } {
       const where = `${name}.step`;
-      const n = checkState(where, target, state, ['grad']);
-      const options = checkParams(where, params);
-      const stepSize = checkStepSize(where, options.stepSize, n);
-      const numSteps = checkNumSteps(where, options.numIntegrationSteps, 'numIntegrationSteps', 1);
+      const { n, options, stepSize } = checkStepInputs(where, target, state, params, ['grad']);
+      const numSteps = checkInteger(where, 'numIntegrationSteps', options.numIntegrationSteps, 1);
       const inverseMassMatrix = checkInverseMassMatrix(where, options.inverseMassMatrix, n, target.dim);
-      const jitter = options.jitter ?? 0;
-      if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) invalid(where, 'jitter', jitter, 'a number in [0, 1)');
+      const jitter = checkInterval(where, 'jitter', options.jitter ?? 0, '[0, 1)');
       return tf.tidy(() => {
         const [kMomentum, kJitter, kAccept] = split(key, 3);
         const d = target.dim;

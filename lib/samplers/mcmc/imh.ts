@@ -47,6 +47,12 @@ export function drawProposals(where: string, proposal: IndependentProposal, key:
   return draws;
 }
 
+/** The initial state of an independent-proposal kernel (IMH, i-SIR): position, log pi and the cached log lambda. */
+export function initialProposalState(where: string, target: Target, proposal: IndependentProposal, position: unknown): ImhState {
+  const x = initialPosition(where, target, position);
+  return checkInitialState(where, { position: x, logDensity: target.logDensity(x), logProposalDensity: proposal.logDensity(x) });
+}
+
 /** The cached log lambda of a state, or its recomputation when the state comes from another kernel. */
 export function withProposalDensity(state: ChainState, proposal: IndependentProposal): ImhState {
   const cached = state.logProposalDensity;
@@ -62,9 +68,7 @@ export function imh(target: Target, proposal: IndependentProposal): Kernel<ImhSt
     name,
     target,
     init(position: tf.Tensor2D): ImhState {
-      const x = initialPosition(`${name}.init`, target, position);
-      const state = { position: x, logDensity: target.logDensity(x), logProposalDensity: proposal.logDensity(x) };
-      return checkInitialState(`${name}.init`, state);
+      return initialProposalState(`${name}.init`, target, proposal, position);
     },
     step(key: Key, state: ImhState, params?: ImhParams): { state: ImhState; info: StepInfo } {
       const where = `${name}.step`;

@@ -13,8 +13,15 @@ import { finiteOr, logSumExp, select } from '../../core/ops.js';
 import { categorical, split, type Key } from '../../core/random.js';
 import type { Target } from '../../targets/target.js';
 import type { Kernel, StepInfo } from './kernel.js';
-import { checkInitialState, checkParams, checkState, initialPosition, invalid } from './metropolis.js';
-import { checkProposal, drawProposals, withProposalDensity, type ImhState, type IndependentProposal } from './imh.js';
+import { checkParams, checkState, invalid } from './metropolis.js';
+import {
+  checkProposal,
+  drawProposals,
+  initialProposalState,
+  withProposalDensity,
+  type ImhState,
+  type IndependentProposal,
+} from './imh.js';
 
 export type IsirState = ImhState;
 
@@ -41,9 +48,7 @@ export function isir(target: Target, proposal: IndependentProposal): Kernel<Isir
     name,
     target,
     init(position: tf.Tensor2D): IsirState {
-      const x = initialPosition(`${name}.init`, target, position);
-      const state = { position: x, logDensity: target.logDensity(x), logProposalDensity: proposal.logDensity(x) };
-      return checkInitialState(`${name}.init`, state);
+      return initialProposalState(`${name}.init`, target, proposal, position);
     },
     step(key: Key, state: IsirState, params: IsirParams): { state: IsirState; info: StepInfo } {
       const where = `${name}.step`;

@@ -11,15 +11,7 @@ import { sumSquares } from '../../core/ops.js';
 import { normal, split, type Key } from '../../core/random.js';
 import { logDensityAndGrad, type Target } from '../../targets/target.js';
 import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
-import {
-  checkInitialState,
-  checkParams,
-  checkState,
-  checkStepSize,
-  initialPosition,
-  metropolisAccept,
-  perChainColumn,
-} from './metropolis.js';
+import { checkStepInputs, initialGradientState, metropolisAccept, perChainColumn } from './metropolis.js';
 
 export interface MalaState extends ChainState {
   /** grad log pi at `position`, [n, d]. */
@@ -38,14 +30,10 @@ export function mala(target: Target): Kernel<MalaState, MalaParams> {
     name,
     target,
     init(position: tf.Tensor2D): MalaState {
-      const x = initialPosition(`${name}.init`, target, position);
-      const { logDensity, grad } = logDensityAndGrad(target, x);
-      return checkInitialState(`${name}.init`, { position: x, logDensity, grad });
+      return initialGradientState(`${name}.init`, target, position);
     },
     step(key: Key, state: MalaState, params: MalaParams): { state: MalaState; info: StepInfo } {
-      const where = `${name}.step`;
-      const n = checkState(where, target, state, ['grad']);
-      const stepSize = checkStepSize(where, checkParams(where, params).stepSize, n);
+      const { n, stepSize } = checkStepInputs(`${name}.step`, target, state, params, ['grad']);
       return tf.tidy(() => {
         const [kNoise, kAccept] = split(key, 2);
         const { position, logDensity, grad } = state;

@@ -9,6 +9,7 @@
  * a kernel's step.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkInteger } from '../../core/validate.js';
 import { invalid } from './metropolis.js';
 
 export interface WelfordState {
@@ -66,9 +67,7 @@ function checkWelford(where: string, state: unknown): WelfordState {
 export const massMatrixAdaptation = {
   /** An empty accumulator for d coordinates. */
   init(dim: number): WelfordState {
-    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) {
-      invalid('massMatrixAdaptation.init', 'dim', dim, 'an integer >= 1');
-    }
+    checkInteger('massMatrixAdaptation.init', 'dim', dim);
     return { count: 0, mean: new Array<number>(dim).fill(0), m2: new Array<number>(dim).fill(0) };
   },
 

@@ -6,21 +6,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { finiteOr, select } from '../../core/ops.js';
 import { uniform, type Key } from '../../core/random.js';
-import { checkFinite, checkPositions, type Target } from '../../targets/target.js';
+import { describeValue, invalidOption } from '../../core/validate.js';
+import { checkFinite, checkPositions, logDensityAndGrad, type Target } from '../../targets/target.js';
 import type { ChainState, StepInfo, StepSize } from './kernel.js';
 
-/** A compact, readable rendering of an option's value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value instanceof tf.Tensor) return `a ${value.dtype} tensor of shape [${value.shape.join(', ')}]`;
-  if (ArrayBuffer.isView(value) && 'length' in value) return `a ${value.constructor.name} of length ${value.length}`;
-  if (Array.isArray(value)) return `[${value.slice(0, 8).map(String).join(', ')}${value.length > 8 ? ', ...' : ''}]`;
-  if (typeof value === 'string') return JSON.stringify(value);
-  return String(value);
-}
-
-/** Throw `where: option "option" = value, expected ...` (the error format of DESIGN.md section 3). */
+/**
+ * Throw `where: option "option" = value, expected ...` (the error format of DESIGN.md section 3), the value in
+ * prose (`describeValue`: tensors by dtype and shape), as every MCMC kernel and adaptation rule reports it.
+ */
 export function invalid(where: string, option: string, value: unknown, expected: string): never {
-  throw new Error(`${where}: option "${option}" = ${describeValue(value)}, expected ${expected}`);
+  return invalidOption(where, option, value, expected, describeValue);
 }
 
 /**
@@ -64,6 +59,16 @@ export function checkInitialState<S extends ChainState>(where: string, state: S)
     }
   }
   return state;
+}
+
+/**
+ * The initial state of a gradient-based kernel (MALA, HMC): the checked position with its log-density and
+ * gradient (one evaluation), checked by `checkInitialState`.
+ */
+export function initialGradientState(where: string, target: Target, position: unknown): ChainState & { grad: tf.Tensor2D } {
+  const x = initialPosition(where, target, position);
+  const { logDensity, grad } = logDensityAndGrad(target, x);
+  return checkInitialState(where, { position: x, logDensity, grad });
 }
 
 /**
@@ -116,6 +121,23 @@ export function checkParams(where: string, params: unknown): Record<string, unkn
     invalid(where, 'params', params, 'an options object, e.g. { stepSize: 0.1 }');
   }
   return params as Record<string, unknown>;
+}
+
+/**
+ * The checks that open `step` in the kernels driven by a step size (RWMH, MALA, HMC): the state (holding the
+ * per-chain `fields`), the params object and its `stepSize`. Returns the number of chains n, the params and the
+ * step size.
+ */
+export function checkStepInputs(
+  where: string,
+  target: Target,
+  state: unknown,
+  params: unknown,
+  fields: readonly string[] = [],
+): { n: number; options: Record<string, unknown>; stepSize: StepSize } {
+  const n = checkState(where, target, state, fields);
+  const options = checkParams(where, params);
+  return { n, options, stepSize: checkStepSize(where, options.stepSize, n) };
 }
 
 /** A step size broadcast against per-chain rows: a number stays a number, a [n] tensor becomes [n, 1]. */

@@ -7,15 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { normal, split, type Key } from '../../core/random.js';
 import type { Target } from '../../targets/target.js';
 import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
-import {
-  checkInitialState,
-  checkParams,
-  checkState,
-  checkStepSize,
-  initialPosition,
-  metropolisAccept,
-  perChainColumn,
-} from './metropolis.js';
+import { checkInitialState, checkStepInputs, initialPosition, metropolisAccept, perChainColumn } from './metropolis.js';
 
 export type RwmhState = ChainState;
 
@@ -35,9 +27,7 @@ export function rwmh(target: Target): Kernel<RwmhState, RwmhParams> {
       return checkInitialState(`${name}.init`, { position: x, logDensity: target.logDensity(x) });
     },
     step(key: Key, state: RwmhState, params: RwmhParams): { state: RwmhState; info: StepInfo } {
-      const where = `${name}.step`;
-      const n = checkState(where, target, state);
-      const stepSize = checkStepSize(where, checkParams(where, params).stepSize, n);
+      const { n, stepSize } = checkStepInputs(`${name}.step`, target, state, params);
       return tf.tidy(() => {
         const [kNoise, kAccept] = split(key, 2);
         const { position, logDensity } = state;

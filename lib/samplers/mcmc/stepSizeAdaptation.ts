@@ -20,6 +20,7 @@
  * h_m is used while adapting, hbar_m once adaptation ends. The state is a plain JSON-serialisable object.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkInterval, checkNumber } from '../../core/validate.js';
 import { invalid } from './metropolis.js';
 
 // ------------------------------------------------------------------------------------------------------------
@@ -65,9 +66,7 @@ function checkRule(where: string, rule: MultiplicativeRule, relativeTolerance: b
     invalid(where, 'rule', rule, 'an object { targetAcceptance, factor, tolerance, maxStepSize }');
   }
   const { targetAcceptance, factor, tolerance, maxStepSize } = rule;
-  if (typeof targetAcceptance !== 'number' || !(targetAcceptance > 0 && targetAcceptance < 1)) {
-    invalid(where, 'rule.targetAcceptance', targetAcceptance, 'a number in (0, 1)');
-  }
+  checkInterval(where, 'rule.targetAcceptance', targetAcceptance, '(0, 1)');
   if (typeof factor !== 'number' || !Number.isFinite(factor) || !(factor > 1)) {
     invalid(where, 'rule.factor', factor, 'a finite number > 1');
   }
@@ -92,12 +91,8 @@ export function adaptSharedStepSize(
   rule: MultiplicativeRule = FLOW_MCMC_RULE,
 ): number {
   const where = 'adaptSharedStepSize';
-  if (typeof stepSize !== 'number' || !Number.isFinite(stepSize) || !(stepSize > 0)) {
-    invalid(where, 'stepSize', stepSize, 'a finite number > 0');
-  }
-  if (typeof acceptanceFraction !== 'number' || !(acceptanceFraction >= 0 && acceptanceFraction <= 1)) {
-    invalid(where, 'acceptanceFraction', acceptanceFraction, 'a number in [0, 1]');
-  }
+  checkNumber(where, 'stepSize', stepSize, 'positive');
+  checkInterval(where, 'acceptanceFraction', acceptanceFraction, '[0, 1]');
   const { targetAcceptance, factor, tolerance, maxStepSize } = checkRule(where, rule, false);
   if (acceptanceFraction - targetAcceptance > tolerance) return stepSize * factor;
   if (targetAcceptance - acceptanceFraction > tolerance) return stepSize / factor;
@@ -114,6 +109,26 @@ function checkPerChain(where: string, stepSize: unknown, statistic: unknown, sta
 }
 
 /**
+ * The per-chain multiplicative step: h x factor where `statistic` > upper, h / factor where it is not >= lower
+ * (so NaN counts as a rejection), unchanged in between; then capped at `maxStepSize` (Infinity: no cap).
+ */
+function scalePerChain(
+  stepSize: tf.Tensor1D,
+  statistic: tf.Tensor1D,
+  lower: number,
+  upper: number,
+  factor: number,
+  maxStepSize: number,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const up = tf.cast(tf.greater(statistic, upper), 'float32');
+    const down = tf.cast(tf.logicalNot(tf.greaterEqual(statistic, lower)), 'float32');
+    const scaled = tf.mul(stepSize, tf.pow(factor, tf.sub(up, down)));
+    return (Number.isFinite(maxStepSize) ? tf.minimum(scaled, maxStepSize) : scaled) as tf.Tensor1D;
+  });
+}
+
+/**
  * SLIPS per-chain rule on the per-chain acceptance probability min(1, e^{log alpha}) (`info.acceptanceRate`).
  * Returns the new [n] step sizes (a new tensor).
  */
@@ -125,13 +140,8 @@ export function adaptStepSizePerChain(
   const where = 'adaptStepSizePerChain';
   checkPerChain(where, stepSize, acceptanceRate, 'acceptanceRate');
   const { targetAcceptance, factor, tolerance, maxStepSize } = checkRule(where, rule, false);
-  return tf.tidy(() => {
-    const up = tf.cast(tf.greater(acceptanceRate, targetAcceptance + tolerance), 'float32');
-    // NaN (not from this library's kernels, which report 0) shrinks the step as a rejection would.
-    const down = tf.cast(tf.logicalNot(tf.greaterEqual(acceptanceRate, targetAcceptance - tolerance)), 'float32');
-    const scaled = tf.mul(stepSize, tf.pow(factor, tf.sub(up, down)));
-    return tf.minimum(scaled, maxStepSize) as tf.Tensor1D;
-  });
+  // NaN (not from this library's kernels, which report 0) shrinks the step as a rejection would.
+  return scalePerChain(stepSize, acceptanceRate, targetAcceptance - tolerance, targetAcceptance + tolerance, factor, maxStepSize);
 }
 
 /**
@@ -148,12 +158,7 @@ export function adaptStepSizePerChainLog(
   const { targetAcceptance, factor, tolerance, maxStepSize } = checkRule(where, rule, true);
   const upper = Math.log(targetAcceptance) + Math.log1p(tolerance);
   const lower = Math.log(targetAcceptance) + Math.log1p(-tolerance);
-  return tf.tidy(() => {
-    const up = tf.cast(tf.greater(logAcceptance, upper), 'float32');
-    const down = tf.cast(tf.logicalNot(tf.greaterEqual(logAcceptance, lower)), 'float32');
-    const scaled = tf.mul(stepSize, tf.pow(factor, tf.sub(up, down)));
-    return (Number.isFinite(maxStepSize) ? tf.minimum(scaled, maxStepSize) : scaled) as tf.Tensor1D;
-  });
+  return scalePerChain(stepSize, logAcceptance, lower, upper, factor, maxStepSize);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -188,28 +193,16 @@ export interface DualAveragingState {
   kappa: number;
 }
 
-function checkPositiveFinite(where: string, option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) {
-    invalid(where, option, value, 'a finite number > 0');
-  }
-  return value;
-}
-
 export const dualAveraging = {
   /** Start from the initial step size h0. */
   init(initialStepSize: number, options: DualAveragingOptions = {}): DualAveragingState {
     const where = 'dualAveraging.init';
-    checkPositiveFinite(where, 'initialStepSize', initialStepSize);
+    checkNumber(where, 'initialStepSize', initialStepSize, 'positive');
     if (options == null || typeof options !== 'object') invalid(where, 'options', options, 'an options object');
-    const targetAcceptance = options.targetAcceptance ?? 0.8;
-    if (typeof targetAcceptance !== 'number' || !(targetAcceptance > 0 && targetAcceptance < 1)) {
-      invalid(where, 'targetAcceptance', targetAcceptance, 'a number in (0, 1)');
-    }
-    const gamma = checkPositiveFinite(where, 'gamma', options.gamma ?? 0.05);
-    const t0 = options.t0 ?? 10;
-    if (typeof t0 !== 'number' || !Number.isFinite(t0) || !(t0 >= 0)) invalid(where, 't0', t0, 'a finite number >= 0');
-    const kappa = options.kappa ?? 0.75;
-    if (typeof kappa !== 'number' || !(kappa > 0 && kappa <= 1)) invalid(where, 'kappa', kappa, 'a number in (0, 1]');
+    const targetAcceptance = checkInterval(where, 'targetAcceptance', options.targetAcceptance ?? 0.8, '(0, 1)');
+    const gamma = checkNumber(where, 'gamma', options.gamma ?? 0.05, 'positive');
+    const t0 = checkNumber(where, 't0', options.t0 ?? 10, 'nonNegative');
+    const kappa = checkInterval(where, 'kappa', options.kappa ?? 0.75, '(0, 1]');
     return {
       iteration: 0,
       logStepSize: Math.log(initialStepSize),
@@ -229,9 +222,7 @@ export const dualAveraging = {
     if (state == null || typeof state !== 'object' || !Number.isInteger(state.iteration)) {
       invalid(where, 'state', state, 'a state from dualAveraging.init or .update');
     }
-    if (typeof acceptanceRate !== 'number' || !(acceptanceRate >= 0 && acceptanceRate <= 1)) {
-      invalid(where, 'acceptanceRate', acceptanceRate, 'a number in [0, 1]');
-    }
+    checkInterval(where, 'acceptanceRate', acceptanceRate, '[0, 1]');
     const m = state.iteration + 1;
     const eta = 1 / (m + state.t0);
     const averagedError = (1 - eta) * state.averagedError + eta * (state.targetAcceptance - acceptanceRate);

@@ -3,10 +3,11 @@
  * carries its full AIS log-weight log w_i = Σ_k (β_k − β_{k−1}) ℓ_k(x_i), and
  * log Ẑ = logsumexp(log w) − log N (+ the reference's log normaliser).
  */
+import { logSumExp64 } from '../../core/logspace.js';
 import type { Key } from '../../core/random.js';
+import { invalidOption } from '../../core/validate.js';
 import type { ChainState } from '../mcmc/kernel.js';
 import { runSmc, type SmcOptions, type SmcResult } from './smc.js';
-import { logSumExp64 } from './weights.js';
 
 export type AisOptions<S extends ChainState, P extends object> = Omit<SmcOptions<S, P>, 'resampleThreshold' | 'resampling'>;
 
@@ -14,7 +15,7 @@ export type AisOptions<S extends ChainState, P extends object> = Omit<SmcOptions
 export async function ais<S extends ChainState, P extends object>(key: Key, options: AisOptions<S, P>): Promise<SmcResult<P>> {
   if (options != null && typeof options === 'object' && ('resampleThreshold' in options || 'resampling' in options)) {
     const name = 'resampleThreshold' in options ? 'resampleThreshold' : 'resampling';
-    throw new Error(`ais: option "${name}" = ${JSON.stringify((options as Record<string, unknown>)[name])}, expected no resampling option (AIS never resamples; use smc)`);
+    invalidOption('ais', name, (options as Record<string, unknown>)[name], 'no resampling option (AIS never resamples; use smc)');
   }
   const result = await runSmc('ais', key, { ...options, resampleThreshold: 0 });
   const logW = result.unnormalisedLogWeights;

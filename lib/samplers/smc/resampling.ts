@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { uniformArray, type Key } from '../../core/random.js';
+import { checkInteger, invalidOption } from '../../core/validate.js';
 import type { Weights } from './weights.js';
 
 export const RESAMPLING_SCHEMES = ['multinomial', 'systematic', 'stratified'] as const;
@@ -48,13 +49,6 @@ function invertSorted(cumulative: Float64Array, points: Float64Array): Int32Arra
   return out;
 }
 
-function checkCount(where: string, count: number): number {
-  if (!Number.isSafeInteger(count) || count < 1) {
-    throw new Error(`${where}: option "numSamples" = ${count}, expected an integer >= 1`);
-  }
-  return count;
-}
-
 function checkUniforms(where: string, option: string, uniforms: Weights, length: number): void {
   if (uniforms.length !== length) {
     throw new Error(`${where}: option "${option}" has length ${uniforms.length}, expected ${length}`);
@@ -74,7 +68,7 @@ export function multinomialResample(weights: Weights, uniforms: Weights): Int32A
   const where = 'multinomialResample';
   const cumulative = cumulativeWeights(where, weights);
   const m = uniforms.length - 1;
-  checkCount(where, m);
+  checkInteger(where, 'numSamples', m);
   checkUniforms(where, 'uniforms', uniforms, m + 1);
   // M + 1 exponentials: the first M partial sums over the total are the order statistics of M uniforms.
   const points = new Float64Array(m);
@@ -91,7 +85,7 @@ export function multinomialResample(weights: Weights, uniforms: Weights): Int32A
 export function systematicResample(weights: Weights, uniform: number, numSamples = weights.length): Int32Array {
   const where = 'systematicResample';
   const cumulative = cumulativeWeights(where, weights);
-  checkCount(where, numSamples);
+  checkInteger(where, 'numSamples', numSamples);
   checkUniforms(where, 'uniform', [uniform], 1);
   const points = new Float64Array(numSamples);
   for (let j = 0; j < numSamples; j++) points[j] = (j + uniform) / numSamples;
@@ -102,7 +96,7 @@ export function systematicResample(weights: Weights, uniform: number, numSamples
 export function stratifiedResample(weights: Weights, uniforms: Weights): Int32Array {
   const where = 'stratifiedResample';
   const cumulative = cumulativeWeights(where, weights);
-  const m = checkCount(where, uniforms.length);
+  const m = checkInteger(where, 'numSamples', uniforms.length);
   checkUniforms(where, 'uniforms', uniforms, m);
   const points = new Float64Array(m);
   for (let j = 0; j < m; j++) points[j] = (j + uniforms[j]) / m;
@@ -113,13 +107,13 @@ export function stratifiedResample(weights: Weights, uniforms: Weights): Int32Ar
 export function resample(key: Key, weights: Weights, scheme: ResamplingScheme = 'systematic', numSamples = weights.length): Int32Array {
   switch (scheme) {
     case 'multinomial':
-      return multinomialResample(weights, uniformArray(key, checkCount('resample', numSamples) + 1));
+      return multinomialResample(weights, uniformArray(key, checkInteger('resample', 'numSamples', numSamples) + 1));
     case 'systematic':
       return systematicResample(weights, uniformArray(key, 1)[0], numSamples);
     case 'stratified':
-      return stratifiedResample(weights, uniformArray(key, checkCount('resample', numSamples)));
+      return stratifiedResample(weights, uniformArray(key, checkInteger('resample', 'numSamples', numSamples)));
     default:
-      throw new Error(`resample: option "scheme" = ${JSON.stringify(scheme)}, expected one of ${RESAMPLING_SCHEMES.join(', ')}`);
+      return invalidOption('resample', 'scheme', scheme, `one of ${RESAMPLING_SCHEMES.join(', ')}`);
   }
 }
 

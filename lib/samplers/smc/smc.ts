@@ -13,14 +13,16 @@
  * The returned logZ estimates log ∫ γ; it uses `reference.logZ` (the log normaliser of exp(reference.logDensity)).
  */
 import * as tf from '@tensorflow/tfjs';
+import { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
 import { foldIn, split, type Key } from '../../core/random.js';
 import { advance, disposeReplaced } from '../../core/memory.js';
+import { checkInteger, checkInterval, checkNumber, invalidOption, showJson } from '../../core/validate.js';
 import type { Target } from '../../targets/target.js';
 import type { ChainState, Kernel } from '../mcmc/kernel.js';
 import { yieldToEventLoop } from '../runChain.js';
 import { RESAMPLING_SCHEMES, gatherRows, resample, type ResamplingScheme } from './resampling.js';
 import { checkSchedule, logDensityRatio, nextTemperature, temperedTarget } from './tempering.js';
-import { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights, type Weights } from './weights.js';
+import type { Weights } from './weights.js';
 
 /** Per-level step-size rule: log h <- log h + rate · (acceptance − targetAcceptance), clamped to [min, max]. */
 export interface StepSizeAdaptation {
@@ -103,16 +105,6 @@ export interface SmcResult<P> {
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
-function fail(where: string, option: string, value: unknown, expected: string): never {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? 'a function' : typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  throw new Error(`${where}: option "${option}" = ${shown}, expected ${expected}`);
-}
-
 interface CheckedSmc<S extends ChainState, P extends object> {
   reference: Target;
   target: Target;
@@ -131,55 +123,50 @@ interface CheckedSmc<S extends ChainState, P extends object> {
 }
 
 function checkSmcOptions<S extends ChainState, P extends object>(where: string, o: SmcOptions<S, P>): CheckedSmc<S, P> {
-  if (o == null || typeof o !== 'object') fail(where, 'options', o, 'an options object');
+  if (o == null || typeof o !== 'object') invalidOption(where, 'options', o, 'an options object');
   const { reference, target } = o;
   if (target == null || typeof target.logDensity !== 'function' || !Number.isSafeInteger(target.dim)) {
-    fail(where, 'target', target, 'a Target { name, dim, logDensity }');
+    invalidOption(where, 'target', target, 'a Target { name, dim, logDensity }');
   }
   if (reference == null || typeof reference.logDensity !== 'function' || typeof reference.sample !== 'function') {
-    fail(where, 'reference', reference?.name ?? reference, 'a Target with logDensity and an exact sample(key, n) (the initial distribution π₀)');
+    invalidOption(where, 'reference', reference?.name ?? reference, 'a Target with logDensity and an exact sample(key, n) (the initial distribution π₀)');
   }
   if (typeof reference.logZ !== 'number' || !Number.isFinite(reference.logZ)) {
-    fail(where, 'reference.logZ', reference.logZ, 'a finite number: the log normaliser of the reference (0 for a normalised density)');
+    invalidOption(where, 'reference.logZ', reference.logZ, 'a finite number: the log normaliser of the reference (0 for a normalised density)');
   }
-  if (reference.dim !== target.dim) fail(where, 'reference.dim', reference.dim, `the target's dim, ${target.dim}`);
-  if (typeof o.kernel !== 'function') fail(where, 'kernel', o.kernel, 'a kernel factory (target) => Kernel, e.g. (t) => mala(t)');
-  if (o.params == null || typeof o.params !== 'object') fail(where, 'params', o.params, 'kernel params, e.g. { stepSize: 0.1 }');
-  const numParticles = o.numParticles;
-  if (!Number.isSafeInteger(numParticles) || numParticles < 1) fail(where, 'numParticles', numParticles, 'an integer >= 1');
-  const numMcmcSteps = o.numMcmcSteps ?? 10;
-  if (!Number.isSafeInteger(numMcmcSteps) || numMcmcSteps < 0) fail(where, 'numMcmcSteps', numMcmcSteps, 'an integer >= 0');
+  if (reference.dim !== target.dim) invalidOption(where, 'reference.dim', reference.dim, `the target's dim, ${target.dim}`);
+  if (typeof o.kernel !== 'function') invalidOption(where, 'kernel', o.kernel, 'a kernel factory (target) => Kernel, e.g. (t) => mala(t)');
+  if (o.params == null || typeof o.params !== 'object') invalidOption(where, 'params', o.params, 'kernel params, e.g. { stepSize: 0.1 }');
+  const numParticles = checkInteger(where, 'numParticles', o.numParticles);
+  const numMcmcSteps = checkInteger(where, 'numMcmcSteps', o.numMcmcSteps ?? 10, 0);
   const resampleThreshold = o.resampleThreshold ?? 0.5;
   if (typeof resampleThreshold !== 'number' || !(resampleThreshold >= 0 && resampleThreshold <= 1)) {
-    fail(where, 'resampleThreshold', resampleThreshold, 'a number in [0, 1] (ESS / N below which to resample; 1 = every level, 0 = never)');
+    invalidOption(where, 'resampleThreshold', resampleThreshold, 'a number in [0, 1] (ESS / N below which to resample; 1 = every level, 0 = never)');
   }
   const resampling = o.resampling ?? 'systematic';
-  if (!RESAMPLING_SCHEMES.includes(resampling)) fail(where, 'resampling', resampling, `one of ${RESAMPLING_SCHEMES.join(', ')}`);
-  const essFraction = o.essFraction ?? 0.5;
-  if (typeof essFraction !== 'number' || !(essFraction > 0 && essFraction < 1)) fail(where, 'essFraction', essFraction, 'a number in (0, 1)');
-  const maxLevels = o.maxLevels ?? 1000;
-  if (!Number.isSafeInteger(maxLevels) || maxLevels < 1) fail(where, 'maxLevels', maxLevels, 'an integer >= 1');
+  if (!RESAMPLING_SCHEMES.includes(resampling)) invalidOption(where, 'resampling', resampling, `one of ${RESAMPLING_SCHEMES.join(', ')}`);
+  const essFraction = checkInterval(where, 'essFraction', o.essFraction ?? 0.5, '(0, 1)');
+  const maxLevels = checkInteger(where, 'maxLevels', o.maxLevels ?? 1000);
   const rawSchedule = o.schedule ?? 'adaptive';
   let schedule: Float64Array | 'adaptive';
   if (rawSchedule === 'adaptive') schedule = 'adaptive';
   else if (Array.isArray(rawSchedule) || rawSchedule instanceof Float64Array) schedule = checkSchedule(where, rawSchedule);
-  else fail(where, 'schedule', rawSchedule, "an array of temperatures from 0 to 1, or 'adaptive'");
+  else invalidOption(where, 'schedule', rawSchedule, "an array of temperatures from 0 to 1, or 'adaptive'");
   let adaptStepSize: Required<StepSizeAdaptation> | undefined;
   if (o.adaptStepSize !== undefined) {
     const a = o.adaptStepSize;
     if (a == null || typeof a.targetAcceptance !== 'number' || !(a.targetAcceptance > 0 && a.targetAcceptance < 1)) {
-      fail(where, 'adaptStepSize.targetAcceptance', a?.targetAcceptance, 'a number in (0, 1)');
+      invalidOption(where, 'adaptStepSize.targetAcceptance', a?.targetAcceptance, 'a number in (0, 1)');
     }
-    const rate = a.rate ?? 1;
-    if (!(Number.isFinite(rate) && rate > 0)) fail(where, 'adaptStepSize.rate', rate, 'a finite number > 0');
+    const rate = checkNumber(where, 'adaptStepSize.rate', a.rate ?? 1, 'positive');
     const minStepSize = a.minStepSize ?? 0;
     const maxStepSize = a.maxStepSize ?? Infinity;
     if (!(minStepSize >= 0 && maxStepSize > minStepSize)) {
-      fail(where, 'adaptStepSize.maxStepSize', maxStepSize, `a number > minStepSize = ${minStepSize} >= 0`);
+      invalidOption(where, 'adaptStepSize.maxStepSize', maxStepSize, `a number > minStepSize = ${minStepSize} >= 0`);
     }
     const stepSize = (o.params as { stepSize?: unknown }).stepSize;
     if (typeof stepSize !== 'number' || !(stepSize > 0) || !Number.isFinite(stepSize)) {
-      fail(where, 'params.stepSize', stepSize, 'a finite number > 0 when adaptStepSize is set (a shared step size)');
+      invalidOption(where, 'params.stepSize', stepSize, 'a finite number > 0 when adaptStepSize is set (a shared step size)', showJson);
     }
     adaptStepSize = { targetAcceptance: a.targetAcceptance, rate, minStepSize, maxStepSize };
   }
@@ -241,7 +228,7 @@ export async function runSmc<S extends ChainState, P extends object>(
   if (x.rank !== 2 || x.shape[0] !== n || x.shape[1] !== o.target.dim) {
     const shape = x.shape.join(', ');
     x.dispose();
-    fail(where, 'reference.sample', `a tensor of shape [${shape}]`, `[numParticles, dim] = [${n}, ${o.target.dim}]`);
+    invalidOption(where, 'reference.sample', `a tensor of shape [${shape}]`, `[numParticles, dim] = [${n}, ${o.target.dim}]`);
   }
   try {
     const betas: number[] = [0];
@@ -252,7 +239,7 @@ export async function runSmc<S extends ChainState, P extends object>(
     let logRatio = await logDensityRatio(o.reference, o.target, x);
     for (let k = 1; betas[k - 1] < 1; k++) {
       if (k > (o.schedule === 'adaptive' ? o.maxLevels : o.schedule.length - 1)) {
-        fail(where, 'maxLevels', o.maxLevels, `enough levels to reach beta = 1 (stopped at beta = ${betas[k - 1]}); raise maxLevels or essFraction`);
+        invalidOption(where, 'maxLevels', o.maxLevels, `enough levels to reach beta = 1 (stopped at beta = ${betas[k - 1]}); raise maxLevels or essFraction`);
       }
       const previous = betas[k - 1];
       const beta = o.schedule === 'adaptive'

@@ -5,15 +5,9 @@
  * read-back of ℓ per level serves both the weights and the adaptive choice of the next β.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkInteger, checkInterval, checkNumber, describeValue, invalidOption } from '../../core/validate.js';
 import { logDensityAndGrad, type Target } from '../../targets/target.js';
 import { conditionalEss, type Weights } from './weights.js';
-
-function checkBeta(where: string, beta: unknown): number {
-  if (typeof beta !== 'number' || !(beta >= 0 && beta <= 1)) {
-    throw new Error(`${where}: option "beta" = ${String(beta)}, expected a number in [0, 1]`);
-  }
-  return beta;
-}
 
 /**
  * The tempered target π_β as a `Target`, so any kernel factory can be built on it. At β = 0 and β = 1 only
@@ -21,7 +15,7 @@ function checkBeta(where: string, beta: unknown): number {
  */
 export function temperedTarget(reference: Target, target: Target, beta: number): Target {
   const where = 'temperedTarget';
-  checkBeta(where, beta);
+  checkInterval(where, 'beta', beta, '[0, 1]');
   if (reference.dim !== target.dim) {
     throw new Error(`${where}: option "reference" has dim ${reference.dim}, expected the target's dim ${target.dim}`);
   }
@@ -68,9 +62,7 @@ export async function logDensityRatio(reference: Target, target: Target, x: tf.T
 
 /** β_k = k / K, k = 0..K (SLIPS: linspace(0, 1, K + 1)). */
 export function linearSchedule(numLevels: number): Float64Array {
-  if (!Number.isSafeInteger(numLevels) || numLevels < 1) {
-    throw new Error(`linearSchedule: option "numLevels" = ${numLevels}, expected an integer >= 1`);
-  }
+  checkInteger('linearSchedule', 'numLevels', numLevels);
   return Float64Array.from({ length: numLevels + 1 }, (_, k) => k / numLevels);
 }
 
@@ -78,22 +70,16 @@ export function linearSchedule(numLevels: number): Float64Array {
  * β_k = (k / K)^power, k = 0..K: more levels near β = 0, where the path usually moves fastest (power 1 is linear).
  */
 export function powerSchedule(numLevels: number, power: number): Float64Array {
-  if (!(typeof power === 'number' && Number.isFinite(power) && power > 0)) {
-    throw new Error(`powerSchedule: option "power" = ${power}, expected a finite number > 0`);
-  }
+  checkNumber('powerSchedule', 'power', power, 'positive');
   return linearSchedule(numLevels).map((b) => b ** power);
 }
 
 /** Throw unless the schedule is finite, starts at 0, ends at 1 and strictly increases. */
 export function checkSchedule(where: string, schedule: Weights): Float64Array {
   const betas = Float64Array.from(schedule);
-  const show = betas.length > 8 ? `[${Array.from(betas.slice(0, 8)).join(', ')}, ...]` : `[${Array.from(betas).join(', ')}]`;
-  if (betas.length < 2) {
-    throw new Error(`${where}: option "schedule" = ${show}, expected at least two temperatures, from 0 to 1`);
-  }
-  if (betas[0] !== 0 || betas[betas.length - 1] !== 1) {
-    throw new Error(`${where}: option "schedule" = ${show}, expected a schedule that starts at 0 and ends at 1`);
-  }
+  const invalidSchedule = (expected: string) => invalidOption(where, 'schedule', Array.from(betas), expected, describeValue);
+  if (betas.length < 2) invalidSchedule('at least two temperatures, from 0 to 1');
+  if (betas[0] !== 0 || betas[betas.length - 1] !== 1) invalidSchedule('a schedule that starts at 0 and ends at 1');
   for (let k = 1; k < betas.length; k++) {
     if (!(betas[k] > betas[k - 1])) {
       throw new Error(`${where}: option "schedule" is not strictly increasing: entry ${k} = ${betas[k]} after ${betas[k - 1]}, expected strictly increasing temperatures in [0, 1]`);
@@ -122,11 +108,9 @@ export function nextTemperature(
   options: NextTemperatureOptions,
 ): number {
   const where = 'nextTemperature';
-  checkBeta(where, beta);
+  checkInterval(where, 'beta', beta, '[0, 1]');
   const { essFraction, iterations = 60 } = options;
-  if (!(typeof essFraction === 'number' && essFraction > 0 && essFraction < 1)) {
-    throw new Error(`${where}: option "essFraction" = ${essFraction}, expected a number in (0, 1)`);
-  }
+  checkInterval(where, 'essFraction', essFraction, '(0, 1)');
   const n = logRatio.length;
   const goal = essFraction * n;
   const increments = new Float64Array(n);
