@@ -33,7 +33,7 @@ export function weightsFromLogWeights(logWeights: ArrayLike<number>): Float64Arr
 }
 
 /** Kish effective sample size 1 / sum_i W_i^2 = (sum w)^2 / sum w^2 of unnormalised log-weights, in [1, N]. */
-export function effectiveSampleSize(logWeights: ArrayLike<number>): number {
+export function essFromLogWeights(logWeights: ArrayLike<number>): number {
   const w = weightsFromLogWeights(logWeights);
   let sumSquares = 0;
   for (let i = 0; i < w.length; i++) sumSquares += w[i] * w[i];

@@ -13,7 +13,7 @@
  *   logZError           the signed error log Z^ - log Z (negative: an underestimate).
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { effectiveSampleSize, logSumExp64 as logSumExpOf, weightsFromLogWeights } from '../core/logspace.js';
+import { essFromLogWeights, logSumExp64 as logSumExpOf, weightsFromLogWeights } from '../core/logspace.js';
 import { invalidOption, readVector, showValue } from '../core/validate.js';
 
 /** Log-weights: a number[], a Float64Array / Float32Array, or a rank-1 tensor [N]. */
@@ -49,7 +49,7 @@ export function normalizedWeights(logWeights: LogWeightsInput): Float64Array {
 
 /** Importance ESS (sum w)^2 / sum w^2, between 1 (one weight dominates) and N (equal weights). */
 export function importanceEss(logWeights: LogWeightsInput): number {
-  return effectiveSampleSize(readLogWeights('importanceEss', logWeights));
+  return essFromLogWeights(readLogWeights('importanceEss', logWeights));
 }
 
 export interface LogZEstimate {
@@ -65,7 +65,7 @@ export interface LogZEstimate {
 export function logZEstimate(logWeights: LogWeightsInput): LogZEstimate {
   const l = readLogWeights('logZEstimate', logWeights);
   const n = l.length;
-  const ess = effectiveSampleSize(l);
+  const ess = essFromLogWeights(l);
   const standardError = n > 1 ? Math.sqrt(Math.max(0, n / ess - 1) / (n - 1)) : NaN;
   return { logZ: logSumExpOf(l) - Math.log(n), standardError, ess };
 }

@@ -16,7 +16,7 @@ import {
   systematicResample,
   RESAMPLING_SCHEMES,
 } from '../../lib/samplers/smc/resampling.js';
-import { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../lib/core/logspace.js';
+import { essFromLogWeights, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../lib/core/logspace.js';
 import { conditionalEss } from '../../lib/samplers/smc/weights.js';
 import { useBackend } from '../helpers/backends.js';
 
@@ -105,13 +105,13 @@ test('float64 weight helpers: log-sum-exp range, ESS, conditional ESS', () => {
   assert.ok(Math.abs(logSum - (-1000 + Math.log(4))) < 1e-9);
   assert.deepEqual(Array.from(weightsFromLogWeights([-1000, -1000 + Math.log(3)])).map((w) => +w.toFixed(12)), [0.25, 0.75]);
   assert.ok(Math.abs(logSumExp64(logWeights)) < 1e-12);
-  assert.ok(Math.abs(effectiveSampleSize(new Float64Array(7)) - 7) < 1e-12);
-  assert.ok(Math.abs(effectiveSampleSize([0, -Infinity, -Infinity]) - 1) < 1e-12);
+  assert.ok(Math.abs(essFromLogWeights(new Float64Array(7)) - 7) < 1e-12);
+  assert.ok(Math.abs(essFromLogWeights([0, -Infinity, -Infinity]) - 1) < 1e-12);
   // ESS of weights (1, 3): (1 + 3)^2 / (1 + 9) = 1.6.
-  assert.ok(Math.abs(effectiveSampleSize([0, Math.log(3)]) - 1.6) < 1e-12);
+  assert.ok(Math.abs(essFromLogWeights([0, Math.log(3)]) - 1.6) < 1e-12);
   // Conditional ESS: uniform current weights -> the ESS of the increments; zero increments -> N.
   const increments = [0.3, -2, 1.1, 0.7];
-  assert.ok(Math.abs(conditionalEss([5, 5, 5, 5], increments) - effectiveSampleSize(increments)) < 1e-12);
+  assert.ok(Math.abs(conditionalEss([5, 5, 5, 5], increments) - essFromLogWeights(increments)) < 1e-12);
   assert.ok(Math.abs(conditionalEss([0, -1, -3, 2], [0, 0, 0, 0]) - 4) < 1e-12);
   // Non-uniform current weights W (normalised) and increments w: N (sum W w)^2 / sum W w^2.
   const current = [0, Math.log(2), Math.log(3), Math.log(4)];

@@ -1,4 +1,4 @@
-export { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
+export { essFromLogWeights, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
 export * from './weights.js';
 export * from './resampling.js';
 export * from './tempering.js';

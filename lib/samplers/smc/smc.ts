@@ -13,7 +13,7 @@
  * The returned logZ estimates log ∫ γ; it uses `reference.logZ` (the log normaliser of exp(reference.logDensity)).
  */
 import * as tf from '@tensorflow/tfjs';
-import { effectiveSampleSize, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
+import { essFromLogWeights, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
 import { foldIn, split, type Key } from '../../core/random.js';
 import { advance, disposeReplaced } from '../../core/memory.js';
 import { checkInteger, checkInterval, checkNumber, invalidOption, showJson } from '../../core/validate.js';
@@ -253,7 +253,7 @@ export async function runSmc<S extends ChainState, P extends object>(
       if (!Number.isFinite(logZ)) {
         throw new Error(`${where}: every particle has zero weight at level ${k} (beta = ${beta}); the reference does not cover the target or the target log-density is -Infinity/NaN there`);
       }
-      const ess = effectiveSampleSize(logW);
+      const ess = essFromLogWeights(logW);
       // 3. Resample.
       const [resampleKey, moveKey] = split(foldIn(levelsKey, k), 2);
       const resampled = o.resampleThreshold >= 1 || ess / n < o.resampleThreshold;
@@ -295,7 +295,7 @@ export async function runSmc<S extends ChainState, P extends object>(
       logWeights,
       unnormalisedLogWeights: logW,
       logZ: logZBase + logSumExp64(logW) - logN,
-      ess: effectiveSampleSize(logW),
+      ess: essFromLogWeights(logW),
       betas: Float64Array.from(betas),
       levels,
       params,
