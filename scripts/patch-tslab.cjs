@@ -39,7 +39,12 @@
  *    maps `.js` to `.ts`, resolves directory and extension-less imports. Run time is unchanged: packages are
  *    loaded by Node's require from the kernel's cwd, library files by tslab's require hook.
  *
- * 5. Stack traces name the cell: cell code runs under the file name `In[n]`, n being the cell's execution count
+ * 5. Shorthand properties: `{ target }` in a cell, where `target` was declared in an earlier cell, stayed
+ *    `{ target }` (tslab rewrites earlier-cell variables to `exports.target`, but not inside a shorthand
+ *    property, whose name the type checker resolves to the property, not the variable), so it threw
+ *    "ReferenceError: target is not defined". It now becomes `{ target: exports.target }`.
+ *
+ * 6. Stack traces name the cell: cell code runs under the file name `In[n]`, n being the cell's execution count
  *    (the number Jupyter shows as `In [n]`; tslab counts one per execute request, and so does this patch), so
  *    `at explode (In[3]:4:11)` instead of `evalmachine.<anonymous>:4:11` (line numbers are those of the
  *    compiled JavaScript). tools/run_notebooks.py uses it to name the cell an asynchronous error came from.
@@ -60,7 +65,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const PATCH_ID = 'sampling-lab-tslab-patch v1';
+const PATCH_ID = 'sampling-lab-tslab-patch v2';
 const EXPECTED_VERSION = '1.0.22';
 const ORIG_SUFFIX = '.sampling-lab-orig';
 const ROOT = path.resolve(__dirname, '..');
@@ -95,6 +100,25 @@ const CONVERTER_EDITS = [
                     data: esModuleToCommonJSModule(data, transpileTarget),`,
     to: `                    path: (0, tspath_1.normalizeJoin)(projectRoot, rel),
                     data: samplingLabLibraryToCommonJS(data, transpileTarget),`,
+  },
+  {
+    what: 'shorthand properties that name a variable of an earlier cell',
+    from: `            if (!ts.isIdentifier(node)) {
+                return ts.visitEachChild(node, wrapPrevIdentifier, nullTransformationContext);
+            }`,
+    to: `            /* ${PATCH_ID}: { target } where target is declared in an earlier cell -> { target: exports.target } */
+            if (ts.isShorthandPropertyAssignment(node)) {
+                const valueSymbol = checker.getShorthandAssignmentValueSymbol(node);
+                const earlier = ((valueSymbol === null || valueSymbol === void 0 ? void 0 : valueSymbol.declarations) || [])
+                    .some((decl) => decl.getSourceFile() === declsFile);
+                if (earlier) {
+                    return ts.factory.createPropertyAssignment(node.name.text,
+                        ts.factory.createPropertyAccessExpression(ts.factory.createIdentifier("exports"), node.name.text));
+                }
+            }
+            if (!ts.isIdentifier(node)) {
+                return ts.visitEachChild(node, wrapPrevIdentifier, nullTransformationContext);
+            }`,
   },
 ];
 
