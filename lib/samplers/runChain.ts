@@ -20,6 +20,17 @@ import * as tf from '@tensorflow/tfjs';
 import { foldIn, type Key } from '../core/random.js';
 import { advance, disposeReplaced } from '../core/memory.js';
 import { checkInteger, invalidOption, showValue } from '../core/validate.js';
+import { formatProgressLine, writeStderr, yieldToEventLoop } from '../core/progress.js';
+import {
+  bytesToBase64,
+  decodeFloat32,
+  decodeFloat64,
+  decodeTensor,
+  encodeTensor,
+  readJsonCheckpoint,
+  writeJsonAtomic,
+  type EncodedTensor,
+} from '../core/checkpointFile.js';
 import { checkPositions } from '../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from './mcmc/kernel.js';
 
@@ -172,12 +183,8 @@ function checkKernel(where: string, kernel: unknown): void {
 // ---------------------------------------------------------------------------------------------------
 // Shared helpers
 
-/** Let timers, I/O and abort events run (between chunks, SMC levels, training steps). */
-export function yieldToEventLoop(): Promise<void> {
-  return typeof setImmediate === 'function'
-    ? new Promise((resolve) => setImmediate(resolve))
-    : new Promise((resolve) => setTimeout(resolve, 0));
-}
+/** Re-exported from lib/core/progress.ts (SMC and older callers import it from here). */
+export { yieldToEventLoop };
 
 /** A copy of a state object whose tensors are new handles on the same data (cheap; the original stays the caller's). */
 function cloneTensors<T extends object>(container: T): T {
@@ -186,29 +193,9 @@ function cloneTensors<T extends object>(container: T): T {
   return out as T;
 }
 
-function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '--:--';
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const pad = (x: number) => String(x).padStart(2, '0');
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
-}
-
 /** One line: `[#####-----]  50% 500/1000  123.4 it/s  ETA 00:04  acc 0.57` (no newline). */
 export function formatProgressBar(step: number, numSteps: number, stepsPerSecond: number, acceptanceRate: number, width = 30): string {
-  const fraction = numSteps > 0 ? step / numSteps : 1;
-  const filled = Math.round(fraction * width);
-  const eta = stepsPerSecond > 0 ? ((numSteps - step) / stepsPerSecond) * 1000 : Infinity;
-  return (
-    `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ` +
-    `${step}/${numSteps}  ${stepsPerSecond.toFixed(1)} it/s  ETA ${formatDuration(eta)}  acc ${acceptanceRate.toFixed(3)}`
-  );
-}
-
-function writeStderr(text: string): void {
-  const stderr = (globalThis as { process?: { stderr?: { write(s: string): unknown } } }).process?.stderr;
-  stderr?.write(text);
+  return formatProgressLine(step, numSteps, stepsPerSecond, `acc ${acceptanceRate.toFixed(3)}`, width);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -454,13 +441,6 @@ export async function resumeChain<S extends ChainState, P>(
 // ---------------------------------------------------------------------------------------------------
 // Checkpoint files
 
-interface EncodedTensor {
-  dtype: 'float32' | 'int32' | 'bool';
-  shape: number[];
-  /** base64 of the little-endian bytes (float32 / int32; bool as uint8). */
-  data: string;
-}
-
 interface CheckpointFile {
   format: 'sampling-lab/run-chain-checkpoint';
   version: 1;
@@ -475,50 +455,24 @@ interface CheckpointFile {
   infos: { acceptanceRate: string; chunks: ChunkSummary[] };
 }
 
-function bytesToBase64(view: ArrayBufferView): string {
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
-}
-
-/** Decoded bytes in a fresh (aligned) ArrayBuffer. */
-function base64ToBytes(text: string): ArrayBuffer {
-  const buf = Buffer.from(text, 'base64');
-  const out = new Uint8Array(buf.length);
-  out.set(buf);
-  return out.buffer;
-}
-
-const decodeFloat32 = (text: string) => new Float32Array(base64ToBytes(text));
-const decodeFloat64 = (text: string) => new Float64Array(base64ToBytes(text));
-
 async function encodeTensors(container: object): Promise<Record<string, EncodedTensor>> {
   const out: Record<string, EncodedTensor> = {};
   for (const [name, value] of Object.entries(container)) {
     if (!(value instanceof tf.Tensor)) {
       throw new Error(`runChain checkpoint: state field "${name}" = ${showValue(value)}, expected a tf.Tensor (kernel states hold tensors only)`);
     }
-    const dtype = value.dtype;
-    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
-      throw new Error(`runChain checkpoint: state field "${name}" has dtype ${dtype}, expected float32, int32 or bool`);
-    }
-    const data = await value.data();
-    out[name] = { dtype, shape: value.shape.slice(), data: bytesToBase64(data as ArrayBufferView) };
+    out[name] = await encodeTensor(value, `runChain checkpoint: state field "${name}"`);
   }
   return out;
 }
 
 function decodeTensors(encoded: Record<string, EncodedTensor>): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
-  for (const [name, { dtype, shape, data }] of Object.entries(encoded)) {
-    const bytes = base64ToBytes(data);
-    const values = dtype === 'float32' ? new Float32Array(bytes) : dtype === 'int32' ? new Int32Array(bytes) : new Uint8Array(bytes);
-    out[name] = tf.tensor(values, shape, dtype);
-  }
+  for (const [name, value] of Object.entries(encoded)) out[name] = decodeTensor(value);
   return out;
 }
 
 async function writeCheckpoint(path: string, ctx: RunContext<ChainState>, adaptation: unknown, thin: number): Promise<void> {
-  const { writeFile, rename, mkdir } = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
   const file: CheckpointFile = {
     format: 'sampling-lab/run-chain-checkpoint',
     version: 1,
@@ -535,35 +489,10 @@ async function writeCheckpoint(path: string, ctx: RunContext<ChainState>, adapta
     },
     infos: { acceptanceRate: bytesToBase64(ctx.acceptanceRate.subarray(0, ctx.stepsDone)), chunks: ctx.chunks },
   };
-  let json: string;
-  try {
-    json = JSON.stringify(file);
-  } catch (err) {
-    throw new Error(`runChain checkpoint: the params function's "adaptation" field is not JSON-serialisable (${(err as Error).message})`);
-  }
-  await mkdir(dirname(path), { recursive: true });
   // Atomic: a kill during the write leaves the previous checkpoint intact.
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, json);
-  await rename(tmp, path);
+  await writeJsonAtomic("runChain checkpoint (the params function's \"adaptation\" field must be JSON-serialisable)", path, file);
 }
 
 async function readCheckpoint(path: string): Promise<CheckpointFile> {
-  const { readFile } = await import('node:fs/promises');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`resumeChain: option "path" = ${JSON.stringify(path)} could not be read (${(err as Error).message}), expected a checkpoint file written by runChain`);
-  }
-  let file: CheckpointFile;
-  try {
-    file = JSON.parse(text) as CheckpointFile;
-  } catch {
-    throw new Error(`resumeChain: option "path" = ${JSON.stringify(path)} is not JSON, expected a checkpoint file written by runChain`);
-  }
-  if (file?.format !== 'sampling-lab/run-chain-checkpoint' || file.version !== 1) {
-    throw new Error(`resumeChain: option "path" = ${JSON.stringify(path)} has format ${showValue(file?.format)} version ${showValue(file?.version)}, expected "sampling-lab/run-chain-checkpoint" version 1`);
-  }
-  return file;
+  return readJsonCheckpoint<CheckpointFile>('resumeChain', path, 'sampling-lab/run-chain-checkpoint', 1, 'runChain');
 }

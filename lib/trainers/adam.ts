@@ -11,6 +11,10 @@
  *   theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  *
  * The state (step, moments) is plain data, so a checkpoint can hold it and resume bit-exactly.
+ *
+ * `learningRate` can be set between steps (the trainers' step schedules do). `weightDecay` adds wd * theta to the
+ * gradient before the moments, as torch.optim.Adam(weight_decay=wd) does (L2, not AdamW's decoupled decay); the
+ * nfmcmc reference pre-trains its flows with wd = 1e-4 (spec section 1.3).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -19,6 +23,8 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** L2 coefficient added to the gradient, g <- g + weightDecay * theta (torch.optim.Adam semantics). Default 0. */
+  weightDecay?: number;
   /** Where the update runs: 'auto' (host on wasm/cpu, device elsewhere), 'host' or 'device'. */
   placement?: 'auto' | 'host' | 'device';
 }
@@ -42,10 +48,11 @@ function checkRate(name: string, value: unknown, open01: boolean): number {
 
 export class Adam {
   readonly variables: tf.Variable[];
-  readonly learningRate: number;
+  private rate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
+  readonly weightDecay: number;
   readonly placement: 'auto' | 'host' | 'device';
   private step = 0;
   private m: Float32Array[];
@@ -58,10 +65,15 @@ export class Adam {
     }
     if (options == null || typeof options !== 'object') throw new Error('adam: options must be an object { learningRate, ... }');
     this.variables = variables;
-    this.learningRate = checkRate('learningRate', options.learningRate, false);
+    this.rate = checkRate('learningRate', options.learningRate, false);
     this.beta1 = checkRate('beta1', options.beta1 ?? 0.9, true);
     this.beta2 = checkRate('beta2', options.beta2 ?? 0.999, true);
     this.epsilon = checkRate('epsilon', options.epsilon ?? 1e-8, false);
+    const weightDecay = options.weightDecay ?? 0;
+    if (typeof weightDecay !== 'number' || !Number.isFinite(weightDecay) || weightDecay < 0) {
+      throw new Error(`adam: option "weightDecay" = ${String(weightDecay)}, expected a finite number >= 0`);
+    }
+    this.weightDecay = weightDecay;
     const placement = options.placement ?? 'auto';
     if (!['auto', 'host', 'device'].includes(placement)) {
       throw new Error(`adam: option "placement" = ${String(placement)}, expected 'auto', 'host' or 'device'`);
@@ -69,6 +81,15 @@ export class Adam {
     this.placement = placement;
     this.m = variables.map((x) => new Float32Array(x.size));
     this.v = variables.map((x) => new Float32Array(x.size));
+  }
+
+  /** The step size used by the next update (settable between steps, e.g. by a StepLR schedule). */
+  get learningRate(): number {
+    return this.rate;
+  }
+
+  set learningRate(value: number) {
+    this.rate = checkRate('learningRate', value, false);
   }
 
   /** Compute loss and gradients w.r.t. the variables, apply one update, and return the loss (caller disposes). */
@@ -106,9 +127,9 @@ export class Adam {
     const theta = Float32Array.from(variable.dataSync() as Float32Array);
     const m = this.m[i];
     const v = this.v[i];
-    const { beta1: b1, beta2: b2 } = this;
+    const { beta1: b1, beta2: b2, weightDecay: wd } = this;
     for (let j = 0; j < theta.length; j++) {
-      const gj = grad[j];
+      const gj = wd === 0 ? grad[j] : grad[j] + wd * theta[j];
       const mj = b1 * m[j] + (1 - b1) * gj;
       const vj = b2 * v[j] + (1 - b2) * gj * gj;
       m[j] = mj;
@@ -127,6 +148,7 @@ export class Adam {
     }));
     const { m, v } = this.device[i];
     tf.tidy(() => {
+      if (this.weightDecay !== 0) g = tf.add(g, tf.mul(variable, this.weightDecay));
       m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
       v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
       variable.assign(tf.sub(variable, tf.div(tf.mul(m, lrT), tf.add(tf.sqrt(v), epsT))));
