@@ -29,8 +29,16 @@ export * from './targets/logisticRegression.js';
 export * from './samplers/mcmc/index.js';
 export * from './samplers/smc/index.js';
 export * from './samplers/runChain.js';
+// models
+export * from './models/flow.js';
+export * from './models/mlp.js';
+export * from './models/realnvp.js';
+export * from './models/weights.js';
+export * from './models/flowTarget.js';
 // trainers
 export * from './trainers/adam.js';
+export * from './trainers/fit.js';
+export * from './trainers/flowLosses.js';
 // metrics
 export * from './metrics/mmd.js';
 export * from './metrics/slicedWasserstein.js';
