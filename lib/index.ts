@@ -29,6 +29,7 @@ export * from './targets/logisticRegression.js';
 export * from './samplers/mcmc/index.js';
 export * from './samplers/smc/index.js';
 export * from './samplers/runChain.js';
+export * from './samplers/transport/index.js';
 // models
 export * from './models/flow.js';
 export * from './models/mlp.js';
