@@ -30,6 +30,9 @@ export * from './samplers/mcmc/index.js';
 export * from './samplers/smc/index.js';
 export * from './samplers/runChain.js';
 export * from './samplers/transport/index.js';
+export * from './samplers/diffusion/slips.js';
+// diffusion
+export * from './diffusion/localizationSchedules.js';
 // models
 export * from './models/flow.js';
 export * from './models/mlp.js';

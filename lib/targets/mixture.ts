@@ -415,7 +415,8 @@ export function gaussianMixture(options: GaussianMixtureOptions): GaussianMixtur
       const [componentKey, noiseKey] = split(key);
       return tf.tidy(() => {
         const components = categorical(componentKey, tf.broadcastTo(logNormalisedT, [n, K])) as tf.Tensor1D;
-        const oneHot = tf.oneHot(components, K).toFloat() as tf.Tensor2D;
+        // tf.oneHot rejects depth 1, so a one-component mixture gets its (all-ones) indicator directly
+        const oneHot = (K === 1 ? tf.ones([n, 1]) : tf.oneHot(components, K).toFloat()) as tf.Tensor2D;
         const x = algebra.transform(oneHot, normal(noiseKey, [n, d]) as tf.Tensor2D);
         return { x, components };
       });

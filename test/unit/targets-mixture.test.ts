@@ -630,3 +630,13 @@ describe('noisedMixture', () => {
     assert.throws(() => law.sampleJoint(key(0), -1), /option "n" = -1/);
   });
 });
+
+test('a one-component mixture samples (tf.oneHot rejects depth 1) and equals its Gaussian', () => {
+  const single = gaussianMixture({ weights: [1], means: [[1, -2]], covariances: [[0.5, 2]] });
+  const x = single.sample!(key(11), 4000);
+  const m = tf.mean(x, 0).dataSync();
+  // mean within 4 standard errors sqrt(var / n)
+  assert.ok(Math.abs(m[0] - 1) < 4 * Math.sqrt(0.5 / 4000) && Math.abs(m[1] + 2) < 4 * Math.sqrt(2 / 4000), `mean ${m}`);
+  tf.dispose(x);
+  single.dispose();
+});
