@@ -31,8 +31,20 @@ export * from './samplers/smc/index.js';
 export * from './samplers/runChain.js';
 export * from './samplers/transport/index.js';
 export * from './samplers/diffusion/slips.js';
+export * from './samplers/diffusion/rdmc.js';
+export * from './samplers/diffusion/equalBudget.js';
 // diffusion
 export * from './diffusion/localizationSchedules.js';
+export * from './diffusion/schedule.js';
+export * from './diffusion/vpSchedule.js';
+export * from './diffusion/veSchedule.js';
+export * from './diffusion/scheduleConfig.js';
+export * from './diffusion/diffusionModel.js';
+export * from './diffusion/forwardNoising.js';
+export * from './diffusion/timeEmbedding.js';
+export * from './diffusion/scoreModels.js';
+export * from './diffusion/dsm.js';
+export * from './diffusion/probabilityFlow.js';
 // models
 export * from './models/flow.js';
 export * from './models/mlp.js';
@@ -53,5 +65,7 @@ export * from './metrics/autocorrelation.js';
 export { normalizedWeights, importanceEss, logZEstimate, logZError, type LogZEstimate } from './metrics/importanceSampling.js';
 export * from './metrics/ks.js';
 export * from './metrics/marginalKs.js';
+export * from './metrics/wasserstein2d.js';
+export * from './metrics/phiFourLogRatio.js';
 // viz
 export * from './viz/index.js';

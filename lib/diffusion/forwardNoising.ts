@@ -20,7 +20,7 @@ import { checkInteger, checkOptions, invalidOption } from '../core/validate.js';
 import type { GaussianMixtureTarget } from '../targets/mixture.js';
 import { noisedMixture, type DiagPlusLowRank, type NoisedMixtureTarget } from '../targets/noisedMixture.js';
 import type { DiffusionModel } from './diffusionModel.js';
-import { checkSchedule, checkTime, type NoiseSchedule } from './schedule.js';
+import { checkNoiseSchedule, checkTime, type NoiseSchedule } from './schedule.js';
 
 /** Throw unless x is a rank-2 tensor (with `dim` columns when given). */
 export function checkBatch(fn: string, option: string, x: unknown, dim?: number): tf.Tensor2D {
@@ -71,7 +71,7 @@ export function forwardNoise(
   t: number | ArrayLike<number>,
 ): { noised: tf.Tensor2D; noise: tf.Tensor2D } {
   const fn = 'forwardNoise';
-  checkSchedule(fn, schedule);
+  checkNoiseSchedule(fn, schedule);
   const x = checkBatch(fn, 'x0', x0);
   const times = checkTimes(fn, 't', t, x.shape[0], schedule.horizon);
   const noise = normal(key, x.shape) as tf.Tensor2D;
@@ -85,7 +85,7 @@ export function forwardNoise(
 /** x_to = (a(to)/a(from)) x + sqrt(s(to)^2 - (a(to)/a(from))^2 s(from)^2) z, for from <= to. */
 export function forwardTransition(schedule: NoiseSchedule, key: Key, x: tf.Tensor2D, from: number, to: number): tf.Tensor2D {
   const fn = 'forwardTransition';
-  checkSchedule(fn, schedule);
+  checkNoiseSchedule(fn, schedule);
   const xs = checkBatch(fn, 'x', x);
   checkTime(fn, 'from', from, schedule.horizon);
   checkTime(fn, 'to', to, schedule.horizon);
@@ -147,7 +147,7 @@ export function perfectModel(mixture: GaussianMixtureTarget, schedule: NoiseSche
   if (mixture == null || typeof mixture !== 'object' || !('components' in mixture)) {
     invalidOption(fn, 'mixture', mixture, 'a Gaussian mixture target (gaussianMixture or a preset)');
   }
-  checkSchedule(fn, schedule);
+  checkNoiseSchedule(fn, schedule);
   const opts = checkOptions<PerfectModelOptions>(fn, options, ['cacheSize']);
   const cacheSize = checkInteger(fn, 'cacheSize', opts.cacheSize ?? 4, 1);
   const cache = new Map<number, NoisedMixtureTarget>();

@@ -52,7 +52,7 @@ export function checkTime(fn: string, option: string, t: unknown, horizon: numbe
 }
 
 /** Throw unless `schedule` looks like a NoiseSchedule. */
-export function checkSchedule(fn: string, schedule: unknown, option = 'schedule'): NoiseSchedule {
+export function checkNoiseSchedule(fn: string, schedule: unknown, option = 'schedule'): NoiseSchedule {
   const s = schedule as NoiseSchedule;
   if (s == null || typeof s !== 'object' || typeof s.signalScale !== 'function' || typeof s.logSnr !== 'function') {
     invalidOption(fn, option, schedule, 'a noise schedule (from vpSchedule or veSchedule)');
@@ -75,7 +75,7 @@ export interface BisectionOptions {
  */
 export function timeAtLogSnrByBisection(schedule: NoiseSchedule, target: number, options: BisectionOptions = {}): number {
   const fn = 'timeAtLogSnrByBisection';
-  checkSchedule(fn, schedule);
+  checkNoiseSchedule(fn, schedule);
   const opts = checkOptions<BisectionOptions>(fn, options, ['low', 'high', 'iterations']);
   let low = checkTime(fn, 'low', opts.low ?? 0, schedule.horizon);
   let high = checkTime(fn, 'high', opts.high ?? schedule.horizon, schedule.horizon);
@@ -113,7 +113,7 @@ export interface TimeGridOptions {
  */
 export function timeGrid(schedule: NoiseSchedule, numSteps: number, options: TimeGridOptions = {}): Float64Array {
   const fn = 'timeGrid';
-  checkSchedule(fn, schedule);
+  checkNoiseSchedule(fn, schedule);
   checkInteger(fn, 'numSteps', numSteps, 1);
   const opts = checkOptions<TimeGridOptions>(fn, options, ['spacing', 'tStart', 'tEnd']);
   const spacing = checkChoice(fn, 'spacing', opts.spacing ?? 'uniform', ['uniform', 'logSnr'] as const);

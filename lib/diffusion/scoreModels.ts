@@ -28,7 +28,7 @@ import { mlp, MLP_ACTIVATIONS, uniqueScope, type Activation, type Mlp } from '..
 import { loadWeights, restoreWeights, saveWeights, type WeightsMetadata } from '../models/weights.js';
 import type { DiffusionModel } from './diffusionModel.js';
 import { checkBatch, checkTimes } from './forwardNoising.js';
-import { checkSchedule, type NoiseSchedule, type ScheduleConfig } from './schedule.js';
+import { checkNoiseSchedule, type NoiseSchedule, type ScheduleConfig } from './schedule.js';
 import { scheduleFromConfig } from './scheduleConfig.js';
 import { fourierTimeEmbedding } from './timeEmbedding.js';
 
@@ -104,7 +104,7 @@ const OPTION_NAMES = [
 const LOG_SNR_SCALE = 20;
 
 function checkConfig(fn: string, kind: DiffusionNetworkKind, schedule: NoiseSchedule, dim: unknown, options: unknown): DiffusionNetworkConfig {
-  checkSchedule(fn, schedule);
+  checkNoiseSchedule(fn, schedule);
   checkInteger(fn, 'dim', dim, 1);
   const opts = checkOptions<DiffusionNetworkOptions>(fn, options, OPTION_NAMES);
   const hidden = opts.hidden ?? [64, 64];
