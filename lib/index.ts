@@ -33,6 +33,7 @@ export * from './samplers/transport/index.js';
 export * from './samplers/diffusion/slips.js';
 export * from './samplers/diffusion/rdmc.js';
 export * from './samplers/diffusion/equalBudget.js';
+export * from './samplers/diffusion/amc.js';
 // diffusion
 export * from './diffusion/localizationSchedules.js';
 export * from './diffusion/schedule.js';
