@@ -1,8 +1,10 @@
 /**
  * The papers whose figures `sampling-lab figures <paper>` regenerates. Each paper module in this folder
  * adds an entry: its id, title, a one-line description of each configuration, and a run function that
- * writes `figures/<id>/`. Empty until the first paper lands (see the issues).
+ * writes `figures/<id>/`.
  */
+import { nfmcmcPaper } from './nfmcmc.js';
+
 export type ConfigName = 'quick' | 'full';
 
 export interface FigureRunOptions {
@@ -19,4 +21,4 @@ export interface PaperEntry {
   run: (options: FigureRunOptions) => Promise<void>;
 }
 
-export const PAPERS: PaperEntry[] = [];
+export const PAPERS: PaperEntry[] = [nfmcmcPaper];

@@ -1,0 +1,23 @@
+/**
+ * Progress and cancellation shared by the NF-MCMC experiment runners: a one-line message callback (the CLI prints
+ * each line; notebooks print or ignore them) and an AbortSignal checked between runs and passed to every chain and
+ * training loop (runChain and fit stop at their next chunk).
+ */
+
+export interface ExperimentOptions {
+  /** Called with a one-line message after every unit of work (a grid cell, a training chunk, a sampler run). */
+  onProgress?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+/** The error thrown when an experiment is aborted between runs (name 'AbortError', as runChain and fit). */
+export class ExperimentAbortedError extends Error {
+  constructor(where: string) {
+    super(`${where}: aborted`);
+    this.name = 'AbortError';
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, where = 'nfmcmc'): void {
+  if (signal?.aborted) throw new ExperimentAbortedError(where);
+}
