@@ -4,6 +4,7 @@
  * writes `figures/<id>/`.
  */
 import { nfmcmcPaper } from './nfmcmc.js';
+import { amcbgPaper } from './amcbg.js';
 
 export type ConfigName = 'quick' | 'full';
 
@@ -21,4 +22,4 @@ export interface PaperEntry {
   run: (options: FigureRunOptions) => Promise<void>;
 }
 
-export const PAPERS: PaperEntry[] = [nfmcmcPaper];
+export const PAPERS: PaperEntry[] = [nfmcmcPaper, amcbgPaper];
