@@ -4,6 +4,7 @@
  * writes `figures/<id>/`.
  */
 import { nfmcmcPaper } from './nfmcmc.js';
+import { slipsPaper } from './slips.js';
 import { amcbgPaper } from './amcbg.js';
 
 export type ConfigName = 'quick' | 'full';
@@ -22,4 +23,4 @@ export interface PaperEntry {
   run: (options: FigureRunOptions) => Promise<void>;
 }
 
-export const PAPERS: PaperEntry[] = [nfmcmcPaper, amcbgPaper];
+export const PAPERS: PaperEntry[] = [nfmcmcPaper, slipsPaper, amcbgPaper];

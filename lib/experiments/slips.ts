@@ -1,0 +1,146 @@
+/**
+ * The SLIPS paper: Grenioux, Noble, Gabrié & Durmus, "Stochastic Localization via Iterative Posterior Sampling"
+ * (ICML 2024; spec papers/slips-lrds-amcbg.md, part 1). Its claims, checked by the figures:
+ *
+ *   S1  on the two-modes family, SLIPS recovers the mode weights as the dimension grows (to 128 in the paper),
+ *       matching or beating SMC, AIS (and RDMC) at an equal budget;
+ *   S2  the start time t0 = ε has a sweet spot (duality of log-concavity: p_{t0} must be close to log-concave for
+ *       the initialisation, the posteriors q_t for the MCMC denoiser), so the error against ε is U-shaped; with
+ *       the exact denoiser ("perfect score") only the initialisation side remains;
+ *   S3  on 8 Gaussians SLIPS finds all modes with the right weights (qualitative);
+ *   S4  (optional, full config) on φ⁴ in d = 100 SLIPS's log mode ratio follows the Laplace reference.
+ *
+ *   const results = await runSlipsExperiments('quick', { onProgress: console.log });
+ *   await writeSlipsFigures(results, 'figures/slips');
+ *
+ * Each figure also has its own runner (`runDimensionSweep`, `runSweetSpot`, `runEightGaussians`, `runPhiFour`)
+ * returning arquero tables and a Vega-Lite spec. Every key derives from key(config.seed).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type * as aq from 'arquero';
+import { foldIn, key as makeKey, type Key } from '../core/random.js';
+import { toCsv } from '../viz/csv.js';
+import { saveFigure } from '../viz/saveFigure.js';
+import type { ExperimentOptions } from './nfmcmc/progress.js';
+import type { FigureRunOptions, PaperEntry } from './registry.js';
+import { checkSlipsExperimentConfig, slipsExperimentConfig, type SlipsExperimentConfig } from './slips/config.js';
+import { runDimensionSweep, type DimensionSweepResult } from './slips/dimensionSweep.js';
+import { runEightGaussians, type EightGaussiansResult } from './slips/eightGaussians.js';
+import { runPhiFour, type PhiFourResult } from './slips/phiFour.js';
+import { runSweetSpot, type SweetSpotResult } from './slips/sweetSpot.js';
+
+export * from './slips/config.js';
+export { runDimensionSweep, dimensionSweepSpec, twoModesProblem, slipsSeries, type DimensionSweepResult, type DimensionSweepRow } from './slips/dimensionSweep.js';
+export { runSweetSpot, sweetSpotSpec, sweetSpotSeries, type SweetSpotResult, type SweetSpotRow, type DenoiserKind } from './slips/sweetSpot.js';
+export { runEightGaussians, eightGaussiansSpec, logDensityGrid, type EightGaussiansResult, type EightGaussiansRow } from './slips/eightGaussians.js';
+export { runPhiFour, phiFourSpec, type PhiFourResult, type PhiFourRow } from './slips/phiFour.js';
+export {
+  BASELINES,
+  baselinesOf,
+  exactMixtureDenoiser,
+  geometricPathBudgetFor,
+  rdmcStepsFor,
+  runBaseline,
+  runSlips,
+  scheduleOf,
+  slipsGradientEvaluations,
+  unweightedPoints,
+  type BaselineName,
+  type MethodRun,
+  type Problem,
+  type SlipsRunOptions,
+} from './slips/methods.js';
+export { concatPanels, summariseOverSeeds, summariseValues, withXTicks, type Panel, type SeedSummary } from './slips/figures.js';
+export { ExperimentAbortedError, type ExperimentOptions } from './nfmcmc/progress.js';
+
+export const SLIPS_TITLE = 'Stochastic Localization via Iterative Posterior Sampling (Grenioux, Noble, Gabrié, Durmus; ICML 2024)';
+
+export interface SlipsResults {
+  config: SlipsExperimentConfig;
+  dimensionSweep: DimensionSweepResult;
+  sweetSpot: SweetSpotResult;
+  eightGaussians: EightGaussiansResult;
+  /** null when the configuration skips S4. */
+  phiFour: PhiFourResult | null;
+  seconds: number;
+}
+
+export interface RunSlipsOptions extends ExperimentOptions {
+  /** Root key (default key(config.seed)). */
+  key?: Key;
+}
+
+/** The configuration object for a name or a hand-made object (checked). */
+export function resolveSlipsConfig(config: SlipsExperimentConfig | string): SlipsExperimentConfig {
+  return typeof config === 'string' ? slipsExperimentConfig(config) : checkSlipsExperimentConfig(config);
+}
+
+/** Run every figure's experiment (S1, S2, S3, and S4 when configured). */
+export async function runSlipsExperiments(config: SlipsExperimentConfig | string, options: RunSlipsOptions = {}): Promise<SlipsResults> {
+  const resolved = resolveSlipsConfig(config);
+  const root = options.key ?? makeKey(resolved.seed);
+  const began = performance.now();
+  const dimensionSweep = await runDimensionSweep(resolved.dimensionSweep, foldIn(root, 1), options);
+  const sweetSpot = await runSweetSpot(resolved.sweetSpot, foldIn(root, 2), options);
+  const eightGaussians = await runEightGaussians(resolved.eightGaussians, foldIn(root, 3), options);
+  const phiFour = resolved.phiFour ? await runPhiFour(resolved.phiFour, foldIn(root, 4), options) : null;
+  return { config: resolved, dimensionSweep, sweetSpot, eightGaussians, phiFour, seconds: (performance.now() - began) / 1000 };
+}
+
+function writeTable(path: string, table: aq.ColumnTable): string {
+  writeFileSync(path, toCsv(table.objects()));
+  return path;
+}
+
+/**
+ * Write every figure (SVG, PNG, the Vega-Lite spec and the CSV of each of its tables, through saveFigure), the
+ * full tables behind them as CSV (`-runs.csv`: one row per run; `-summary.csv`: over seeds) and `run-info.json`
+ * (configuration, backend, timings) into `outDir`. Returns the paths.
+ */
+export async function writeSlipsFigures(results: SlipsResults, outDir: string): Promise<string[]> {
+  mkdirSync(outDir, { recursive: true });
+  const written: string[] = [];
+  const figure = async (name: string, r: { spec: Parameters<typeof saveFigure>[0]; runs: aq.ColumnTable; summary: aq.ColumnTable }) => {
+    const saved = await saveFigure(r.spec, join(outDir, name));
+    written.push(saved.svg, saved.png, saved.vl, ...saved.csv);
+    written.push(writeTable(join(outDir, `${name}-runs.csv`), r.runs), writeTable(join(outDir, `${name}-summary.csv`), r.summary));
+  };
+  await figure('s1-dimension-sweep', results.dimensionSweep);
+  await figure('s2-sweet-spot', results.sweetSpot);
+  await figure('s3-eight-gaussians', results.eightGaussians);
+  if (results.phiFour) await figure('s4-phi-four', results.phiFour);
+  const info = {
+    paper: SLIPS_TITLE,
+    config: results.config,
+    backend: tf.getBackend(),
+    seconds: {
+      total: results.seconds,
+      S1: results.dimensionSweep.seconds,
+      S2: results.sweetSpot.seconds,
+      S3: results.eightGaussians.seconds,
+      ...(results.phiFour ? { S4: results.phiFour.seconds } : {}),
+    },
+  };
+  const infoPath = join(outDir, 'run-info.json');
+  writeFileSync(infoPath, JSON.stringify(info, null, 1) + '\n');
+  written.push(infoPath);
+  return written;
+}
+
+/** The registry entry: `sampling-lab figures slips [--quick|--full]`. */
+export const slipsPaper: PaperEntry = {
+  id: 'slips',
+  title: SLIPS_TITLE,
+  configs: {
+    quick: 'CPU, about 5 minutes: S1 d in {4, 8, 16} x 3 seeds, S2 d = 10, 7 start times x 3 σ factors x 3 replicates, S3 N = 512 x 3 seeds; S4 (φ⁴) skipped',
+    full: "the paper's scale (GPU hours): N = 8192, K = 1024, M = 32 x 4 chains; S1 d up to 128, S2 two schedules x 15 start times, S3, S4 φ⁴ d = 100",
+  },
+  async run(options: FigureRunOptions): Promise<void> {
+    const config = slipsExperimentConfig(options.config);
+    const results = await runSlipsExperiments(config, { onProgress: options.onProgress, signal: options.signal });
+    const written = await writeSlipsFigures(results, options.outDir);
+    options.onProgress?.(`wrote ${written.length} files to ${options.outDir} (experiments ${results.seconds.toFixed(0)} s)`);
+  },
+};
