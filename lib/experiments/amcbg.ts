@@ -26,7 +26,7 @@ import { resolveAmcbgConfig, type AmcbgConfig } from './amcbg/config.js';
 import { runPerfectSweep, type SweepResult, type SweepSummaryRow } from './amcbg/perfectSweep.js';
 import { runModeBlindness, type BlindnessResult } from './amcbg/modeBlindness.js';
 import { runLearnedSweep, type LearnedSweepResult } from './amcbg/learnedSweep.js';
-import type { ExperimentOptions } from './amcbg/progress.js';
+import type { ExperimentOptions } from './progress.js';
 
 export * from './amcbg/config.js';
 export { benchmarkMixture, type BenchmarkMixtureOptions } from './amcbg/targets.js';
@@ -35,7 +35,7 @@ export { runModeBlindness, learnedModeMass, blindnessSpec, type BlindnessResult,
 export { runLearnedSweep, ablationSpec, type LearnedSweepResult, type AblationRun, type AblationSummaryRow } from './amcbg/learnedSweep.js';
 export { trainEnergyModel, type TrainingSettings } from './amcbg/training.js';
 export { facetedCurves, type FacetedRow } from './amcbg/figures.js';
-export { ExperimentAbortedError, type ExperimentOptions } from './amcbg/progress.js';
+export { ExperimentAbortedError, type ExperimentOptions } from './progress.js';
 
 export const AMCBG_TITLE = 'Diffusion-based annealed Boltzmann generators: benefits, pitfalls and hopes (Grenioux, Noble; arXiv 2601.21026)';
 

@@ -27,7 +27,7 @@ import { checkNfmcmcConfig, nfmcmcConfig, type NfmcmcConfig } from './nfmcmc/con
 import { runFlowQualityGrid, type FlowQualityResult } from './nfmcmc/flowQuality.js';
 import { runIllustration, type IllustrationResult } from './nfmcmc/illustration.js';
 import { runModeWeights, type ModeWeightsResult } from './nfmcmc/modeWeights.js';
-import type { ExperimentOptions } from './nfmcmc/progress.js';
+import type { ExperimentOptions } from './progress.js';
 
 export * from './nfmcmc/config.js';
 export { runFlowQualityGrid, summariseCells, type FlowQualityResult, type FlowQualityRun, type FlowQualityTarget } from './nfmcmc/flowQuality.js';
@@ -47,7 +47,7 @@ export {
   squareMixture2d,
 } from './nfmcmc/targets.js';
 export { flowQualityHeatmaps, sortedModeHistograms, latentDataIllustration } from './nfmcmc/figures.js';
-export { ExperimentAbortedError, type ExperimentOptions } from './nfmcmc/progress.js';
+export { ExperimentAbortedError, type ExperimentOptions } from './progress.js';
 
 export const NFMCMC_TITLE = 'On sampling with approximate transport maps (Grenioux, Durmus, Moulines, Gabrié; ICML 2023)';
 

@@ -23,7 +23,7 @@ import type * as aq from 'arquero';
 import { foldIn, key as makeKey, type Key } from '../core/random.js';
 import { toCsv } from '../viz/csv.js';
 import { saveFigure } from '../viz/saveFigure.js';
-import type { ExperimentOptions } from './nfmcmc/progress.js';
+import type { ExperimentOptions } from './progress.js';
 import type { FigureRunOptions, PaperEntry } from './registry.js';
 import { checkSlipsExperimentConfig, slipsExperimentConfig, type SlipsExperimentConfig } from './slips/config.js';
 import { runDimensionSweep, type DimensionSweepResult } from './slips/dimensionSweep.js';
@@ -53,7 +53,7 @@ export {
   type SlipsRunOptions,
 } from './slips/methods.js';
 export { concatPanels, summariseOverSeeds, summariseValues, withXTicks, type Panel, type SeedSummary } from './slips/figures.js';
-export { ExperimentAbortedError, type ExperimentOptions } from './nfmcmc/progress.js';
+export { ExperimentAbortedError, type ExperimentOptions } from './progress.js';
 
 export const SLIPS_TITLE = 'Stochastic Localization via Iterative Posterior Sampling (Grenioux, Noble, Gabrié, Durmus; ICML 2024)';
 

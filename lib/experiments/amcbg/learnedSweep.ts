@@ -20,7 +20,8 @@ import type { GaussianMixtureTarget } from '../../targets/mixture.js';
 import { VEGA_LITE_SCHEMA } from '../../viz/chartOptions.js';
 import type { AmcSettings, LearnedSweepConfig } from './config.js';
 import { panelName, summariseSweep, sweepSpecs, type SweepResult, type SweepRun } from './perfectSweep.js';
-import { meanAndStandardError, throwIfAborted, type ExperimentOptions } from './progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
+import { meanAndStandardError } from './statistics.js';
 import { benchmarkMixture } from './targets.js';
 import { trainEnergyModel } from './training.js';
 
@@ -111,14 +112,14 @@ export async function runLearnedSweep(config: LearnedSweepConfig, root: Key, opt
       const panel = panelName(dim, numModes);
       const panelBegan = performance.now();
       for (const separation of config.separations) {
-        throwIfAborted(options.signal);
+        throwIfAborted(options.signal, 'amcbg');
         const target = benchmarkMixture({ dim, numModes, separation });
         const { net, finalLoss } = await trainEnergyModel(target, schedule, config.training, foldIn(root, 100000 + index), options.signal);
         trainingLosses.push({ panel, separation, finalLoss });
         try {
           for (const kernel of config.kernels) {
             for (let seed = 0; seed < config.seeds; seed++) {
-              throwIfAborted(options.signal);
+              throwIfAborted(options.signal, 'amcbg');
               const t0 = performance.now();
               const m = await runOnce(foldIn(root, index++), net, target, kernel, config.sampler);
               runs.push({
@@ -154,7 +155,7 @@ export async function runLearnedSweep(config: LearnedSweepConfig, root: Key, opt
           logDensity: (x, t) => (densitySource === 'exact' ? exact : net).logDensity(x, t),
         };
         for (let seed = 0; seed < config.seeds; seed++) {
-          throwIfAborted(options.signal);
+          throwIfAborted(options.signal, 'amcbg');
           const m = await runOnce(foldIn(root, 300000 + index++), model, target, 'firstOrder', config.sampler);
           ablationRuns.push({ scoreSource, densitySource, seed, modeWeightError: m.modeWeightError, absLogZError: m.absLogZError, essFraction: m.essFraction });
         }

@@ -20,7 +20,8 @@ import { twoModes } from '../../targets/twoModes.js';
 import { sweepCurves } from '../../viz/sweepCurves.js';
 import type { BlindnessConfig } from './config.js';
 import { trainEnergyModel } from './training.js';
-import { meanAndStandardError, throwIfAborted, type ExperimentOptions } from './progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
+import { meanAndStandardError } from './statistics.js';
 
 export interface BlindnessRun {
   seed: number;
@@ -118,7 +119,7 @@ export async function runModeBlindness(config: BlindnessConfig, root: Key, optio
   const finalLosses: number[] = [];
   try {
     for (let seed = 0; seed < config.seeds; seed++) {
-      throwIfAborted(options.signal);
+      throwIfAborted(options.signal, 'amcbg');
       const [trainKey, evalKey] = split(foldIn(root, seed), 2);
       const t0 = performance.now();
       const { net, finalLoss } = await trainEnergyModel(target, schedule, config, trainKey, options.signal);

@@ -17,7 +17,8 @@ import { logZError } from '../../metrics/importanceSampling.js';
 import { amc } from '../../samplers/diffusion/amc.js';
 import type { PerfectSweepConfig } from './config.js';
 import { facetedCurves } from './figures.js';
-import { meanAndStandardError, throwIfAborted, type ExperimentOptions } from './progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
+import { meanAndStandardError } from './statistics.js';
 import { benchmarkMixture } from './targets.js';
 
 export interface SweepRun {
@@ -132,7 +133,7 @@ export async function runPerfectSweep(config: PerfectSweepConfig, root: Key, opt
         try {
           for (const kernel of config.kernels) {
             for (let seed = 0; seed < config.seeds; seed++) {
-              throwIfAborted(options.signal);
+              throwIfAborted(options.signal, 'amcbg');
               const t0 = performance.now();
               const r = await amc(foldIn(root, index++), {
                 model, target, kernel,

@@ -24,7 +24,7 @@ import type { HeatmapConfig, HeatmapTargetConfig } from './config.js';
 import { flowQualityHeatmaps, type HeatmapCell } from './figures.js';
 import { drawsTensor, runSampler, SAMPLERS, type SamplerName, type SamplerSettings } from './samplers.js';
 import { paperFunnel, paperFunnelFlow, rotatedGaussian, rotatedGaussianFlow } from './targets.js';
-import { throwIfAborted, type ExperimentOptions } from './progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 
 export type FlowQualityTarget = 'gaussian' | 'funnel';
 
@@ -124,7 +124,7 @@ export async function runFlowQualityGrid(
         const latent = normal(kLatent, [settings.numChains, dim]) as tf.Tensor2D;
         try {
           for (const quality of grid.qualities) {
-            throwIfAborted(signal);
+            throwIfAborted(signal, 'nfmcmc');
             const flow = family.makeFlow(dim, quality);
             const start = tf.tidy(() => flow.forward(latent).value);
             const scores: string[] = [];

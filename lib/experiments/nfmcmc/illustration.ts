@@ -19,7 +19,7 @@ import { flowDistribution } from '../../models/flowTarget.js';
 import { neutraTarget } from '../../samplers/transport/neutra.js';
 import type { IllustrationConfig } from './config.js';
 import { latentDataIllustration, type IllustrationPanel, type LogDensityGrid, type PanelPath } from './figures.js';
-import { throwIfAborted, type ExperimentOptions } from './progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import { runSampler, type SamplerName, type SamplerSettings } from './samplers.js';
 import { squareMixture2d } from './targets.js';
 import { trainFlow } from './training.js';
@@ -114,7 +114,7 @@ export async function runIllustration(config: IllustrationConfig, key: Key, opti
     const runKeys = split(kRuns, ILLUSTRATED.length);
     try {
       for (const [si, sampler] of ILLUSTRATED.entries()) {
-        throwIfAborted(signal);
+        throwIfAborted(signal, 'nfmcmc');
         const run = await runSampler(sampler, runKeys[si], { target, flow }, start, settings, { signal, restartAfterWarmup: true });
         const T = run.draws.numDraws + 1;
         // chain-major positions with the start first: [n, T, 2]

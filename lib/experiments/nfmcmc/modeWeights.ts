@@ -16,7 +16,7 @@ import { flowDistribution } from '../../models/flowTarget.js';
 import type { GaussianMixtureTarget } from '../../targets/mixture.js';
 import type { ModeWeightConfig } from './config.js';
 import { sortedModeHistograms, type SortedHistogramRow } from './figures.js';
-import { throwIfAborted, type ExperimentOptions } from './progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import { drawsTensor, runSampler, SAMPLERS, type Draws, type SamplerName, type SamplerSettings } from './samplers.js';
 import { fourModeBase, fourModeMixture } from './targets.js';
 import { trainFlow } from './training.js';
@@ -65,7 +65,7 @@ export async function runModeWeights(config: ModeWeightConfig, key: Key, options
   const flows: Record<string, unknown>[] = [];
 
   for (const [di, dim] of config.dims.entries()) {
-    throwIfAborted(signal);
+    throwIfAborted(signal, 'nfmcmc');
     const target = fourModeMixture(dim);
     const base = fourModeBase(dim);
     const [kFlow, kFlowCheck, kRuns] = split(foldIn(key, di), 3);
@@ -93,7 +93,7 @@ export async function runModeWeights(config: ModeWeightConfig, key: Key, options
         const parts: string[] = [];
         try {
           for (const [si, sampler] of SAMPLERS.entries()) {
-            throwIfAborted(signal);
+            throwIfAborted(signal, 'nfmcmc');
             const run = await runSampler(sampler, foldIn(kSamplers, si), { target, flow: trained.flow, base }, start, settings, { signal });
             if (sampler === 'IS') isEss.push(run.acceptanceRate);
             const histograms = sortedHistogramsPerChain(target, run.draws);

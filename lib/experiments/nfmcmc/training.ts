@@ -13,7 +13,7 @@ import { fit } from '../../trainers/fit.js';
 import { forwardKlFromTarget, scaleRegulariser } from '../../trainers/flowLosses.js';
 import type { Target } from '../../targets/target.js';
 import type { FlowTraining } from './config.js';
-import type { ExperimentOptions } from './progress.js';
+import type { ExperimentOptions } from '../progress.js';
 
 export interface TrainedFlow {
   flow: RealNvp;

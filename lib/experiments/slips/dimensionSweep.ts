@@ -21,7 +21,7 @@ import { sweepCurves } from '../../viz/sweepCurves.js';
 import type { DimensionSweepConfig } from './config.js';
 import { concatPanels, summariseOverSeeds, withXTicks } from './figures.js';
 import { baselinesOf, runBaseline, runSlips, unweightedPoints, type MethodRun, type Problem } from './methods.js';
-import { throwIfAborted, type ExperimentOptions } from '../nfmcmc/progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 
 export interface DimensionSweepRow {
   dim: number;

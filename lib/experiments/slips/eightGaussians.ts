@@ -16,7 +16,7 @@ import { eightGaussians } from '../../targets/gaussians2d.js';
 import type { Target } from '../../targets/target.js';
 import type { DensityGrid } from '../../viz/densityGrid.js';
 import { scatterOverDensity } from '../../viz/scatterOverDensity.js';
-import { throwIfAborted, type ExperimentOptions } from '../nfmcmc/progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import type { EightGaussiansConfig } from './config.js';
 import { concatPanels, summariseOverSeeds } from './figures.js';
 import { baselinesOf, runBaseline, runSlips, unweightedPoints, type MethodRun, type Problem } from './methods.js';

@@ -14,7 +14,7 @@ import { phiFourLogModeRatio } from '../../metrics/phiFourLogRatio.js';
 import { slipsSigma } from '../../samplers/diffusion/slips.js';
 import { phiFour } from '../../targets/phiFour.js';
 import { sweepCurves } from '../../viz/sweepCurves.js';
-import { throwIfAborted, type ExperimentOptions } from '../nfmcmc/progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import type { PhiFourConfig } from './config.js';
 import { summariseOverSeeds } from './figures.js';
 import { baselinesOf, runBaseline, runSlips, type MethodRun, type Problem } from './methods.js';

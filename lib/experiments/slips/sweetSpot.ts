@@ -19,7 +19,7 @@ import { foldIn, type Key } from '../../core/random.js';
 import { localizationSchedule } from '../../diffusion/localizationSchedules.js';
 import { modeWeights } from '../../metrics/modeWeights.js';
 import { sweepCurves } from '../../viz/sweepCurves.js';
-import { throwIfAborted, type ExperimentOptions } from '../nfmcmc/progress.js';
+import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import type { SweetSpotConfig } from './config.js';
 import { twoModesProblem } from './dimensionSweep.js';
 import { concatPanels, summariseOverSeeds, withXTicks } from './figures.js';

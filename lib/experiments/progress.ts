@@ -1,5 +1,5 @@
 /**
- * Progress and cancellation shared by the NF-MCMC experiment runners: a one-line message callback (the CLI prints
+ * Progress and cancellation shared by the paper experiment runners: a one-line message callback (the CLI prints
  * each line; notebooks print or ignore them) and an AbortSignal checked between runs and passed to every chain and
  * training loop (runChain and fit stop at their next chunk).
  */
@@ -18,6 +18,6 @@ export class ExperimentAbortedError extends Error {
   }
 }
 
-export function throwIfAborted(signal: AbortSignal | undefined, where = 'nfmcmc'): void {
+export function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
   if (signal?.aborted) throw new ExperimentAbortedError(where);
 }

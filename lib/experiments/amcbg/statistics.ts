@@ -1,0 +1,10 @@
+/** Summaries over seeds for the aMC-BG tables. */
+/** Mean and standard error of the finite values (NaN when none). */
+export function meanAndStandardError(values: readonly number[]): { mean: number; standardError: number; count: number } {
+  const v = values.filter(Number.isFinite);
+  const n = v.length;
+  if (n === 0) return { mean: NaN, standardError: NaN, count: 0 };
+  const mean = v.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, standardError: Math.sqrt(variance / n), count: n };
+}
