@@ -14,8 +14,9 @@
  * Each workload returns a `step` to time and a `sync` that waits for the device.
  */
 import * as tf from '@tensorflow/tfjs';
-import { dense, silu, relu, tanh, exp, matMul } from '../lib/core/ops.js';
-import { key, split, foldIn, normal, uniform, type Key } from '../lib/core/random.js';
+import { matMul } from '../lib/core/ops.js';
+import { mlp } from '../lib/models/mlp.js';
+import { key, split, foldIn, normal } from '../lib/core/random.js';
 import { advance, tensorsIn } from '../lib/core/memory.js';
 import { gaussianMixture } from '../lib/targets/mixture.js';
 import { mala } from '../lib/samplers/mcmc/mala.js';
@@ -31,34 +32,6 @@ export interface Workload {
 
 export type WorkloadName = 'mlp_regression' | 'mlp_input_grad' | 'mala_gmm32' | 'realnvp_mle' | 'matmul1024';
 export const WORKLOADS: WorkloadName[] = ['mlp_regression', 'mlp_input_grad', 'mala_gmm32', 'realnvp_mle', 'matmul1024'];
-
-interface Layer {
-  W: tf.Variable;
-  b: tf.Variable;
-}
-
-/** PyTorch's nn.Linear default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for W and b. */
-function linear(k: Key, fanIn: number, fanOut: number): Layer {
-  const [kw, kb] = split(k);
-  const bound = 1 / Math.sqrt(fanIn);
-  return {
-    W: tf.variable(uniform(kw, [fanIn, fanOut], -bound, bound)),
-    b: tf.variable(uniform(kb, [fanOut], -bound, bound)),
-  };
-}
-
-function mlp(k: Key, sizes: number[]): Layer[] {
-  return split(k, sizes.length - 1).map((ki, i) => linear(ki, sizes[i], sizes[i + 1]));
-}
-
-function forward(layers: Layer[], x: tf.Tensor, act: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
-  let h = x;
-  layers.forEach((l, i) => {
-    h = dense(h, l.W, l.b);
-    if (i < layers.length - 1) h = act(h);
-  });
-  return h;
-}
 
 function lastLoss(): { set: (t: tf.Tensor) => void; sync: () => Promise<void>; dispose: () => void } {
   let loss: tf.Tensor | null = null;
@@ -76,19 +49,19 @@ function lastLoss(): { set: (t: tf.Tensor) => void; sync: () => Promise<void>; d
 
 function mlpWorkload(inputGrad: boolean): Workload {
   const [kNet, kx, ky] = split(key(0), 3);
-  const layers = mlp(kNet, [2, 256, 256, 256, 1]);
-  const vars = layers.flatMap((l) => [l.W, l.b]);
-  const opt = adam(vars, { learningRate: 1e-3 });
-  const x = normal(kx, [1024, 2]);
+  // The library's MLP (lib/models/mlp.ts, the building block of its energy and score networks).
+  const net = mlp(kNet, [2, 256, 256, 256, 1], { activation: 'silu' });
+  const opt = adam(net.variables, { learningRate: 1e-3 });
+  const x = normal(kx, [1024, 2]) as tf.Tensor2D;
   const y = normal(ky, [1024, 1]);
   const loss = lastLoss();
   const step = () => {
     const l = opt.minimize(() => {
-      if (!inputGrad) return tf.mean(tf.square(tf.sub(forward(layers, x, silu), y))) as tf.Scalar;
+      if (!inputGrad) return tf.mean(tf.square(tf.sub(net.apply(x), y))) as tf.Scalar;
       // One forward pass; its output is kept out of grad's tidy scope to be reused in the loss.
       let f: tf.Tensor | null = null;
       const g = tf.grad((xi: tf.Tensor) => {
-        f = tf.keep(forward(layers, xi, silu));
+        f = tf.keep(net.apply(xi as tf.Tensor2D));
         return tf.sum(f);
       })(x);
       const out = tf.add(tf.mean(tf.mul(0.5, tf.square(f!))), tf.mean(tf.sum(tf.square(g), 1)));
@@ -102,7 +75,8 @@ function mlpWorkload(inputGrad: boolean): Workload {
     sync: loss.sync,
     dispose: () => {
       loss.dispose();
-      tf.dispose([...vars, x, y]);
+      net.dispose();
+      tf.dispose([x, y]);
       opt.dispose();
     },
   };
