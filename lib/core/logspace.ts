@@ -39,3 +39,19 @@ export function essFromLogWeights(logWeights: ArrayLike<number>): number {
   for (let i = 0; i < w.length; i++) sumSquares += w[i] * w[i];
   return 1 / sumSquares;
 }
+
+/**
+ * The final summary of N weighted particles (SMC, AIS, annealed MC): normalised log-weights, the log-weights as
+ * given, the estimate log Z = logZBase + logsumexp(logW) - log N, and the Kish ESS.
+ */
+export function summariseLogWeights(
+  logW: Float64Array,
+  logZBase: number,
+): { logWeights: Float64Array; unnormalisedLogWeights: Float64Array; logZ: number; ess: number } {
+  return {
+    logWeights: normaliseLogWeights(logW).logWeights,
+    unnormalisedLogWeights: logW,
+    logZ: logZBase + logSumExp64(logW) - Math.log(logW.length),
+    ess: essFromLogWeights(logW),
+  };
+}

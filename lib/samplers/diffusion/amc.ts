@@ -21,7 +21,7 @@
  * reference's normaliser enters: logZ estimates log int exp(target.logDensity).
  */
 import * as tf from '@tensorflow/tfjs';
-import { essFromLogWeights, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
+import { essFromLogWeights, logSumExp64, summariseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
 import { advance, disposeReplaced } from '../../core/memory.js';
 import { foldIn, normal, split, type Key } from '../../core/random.js';
 import { checkChoice, checkInteger, checkInterval, checkNumber, checkOptions, invalidOption } from '../../core/validate.js';
@@ -363,13 +363,9 @@ export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
       o.onLevel?.(diagnostics);
       await yieldToEventLoop();
     }
-    const { logWeights } = normaliseLogWeights(logW);
     return {
       particles: x,
-      logWeights,
-      unnormalisedLogWeights: logW,
-      logZ: logZBase + logSumExp64(logW) - logN,
-      ess: essFromLogWeights(logW),
+      ...summariseLogWeights(logW, logZBase),
       times,
       levels,
       cost,

@@ -13,7 +13,7 @@
  * The returned logZ estimates log ∫ γ; it uses `reference.logZ` (the log normaliser of exp(reference.logDensity)).
  */
 import * as tf from '@tensorflow/tfjs';
-import { essFromLogWeights, logSumExp64, normaliseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
+import { essFromLogWeights, logSumExp64, summariseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
 import { foldIn, split, type Key } from '../../core/random.js';
 import { advance, disposeReplaced } from '../../core/memory.js';
 import { checkInteger, checkInterval, checkNumber, invalidOption, showJson } from '../../core/validate.js';
@@ -289,13 +289,9 @@ export async function runSmc<S extends ChainState, P extends object>(
         throw err;
       }
     }
-    const { logWeights } = normaliseLogWeights(logW);
     return {
       particles: x,
-      logWeights,
-      unnormalisedLogWeights: logW,
-      logZ: logZBase + logSumExp64(logW) - logN,
-      ess: essFromLogWeights(logW),
+      ...summariseLogWeights(logW, logZBase),
       betas: Float64Array.from(betas),
       levels,
       params,
