@@ -50,7 +50,7 @@ const target = gaussianMixture({
 });
 const kernel = mala(target);
 const x0 = normal(kInit, [n, d]) as tf.Tensor2D;
-let state: MalaState = kernel.init(x0);
+let state: MalaState = await kernel.init(x0);
 x0.dispose();
 let i = 0;
 let acceptance = 0;

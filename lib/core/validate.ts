@@ -8,6 +8,7 @@
  * already described in words by the caller).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from './readback.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Printing values
@@ -143,26 +144,39 @@ export function checkNumberArray(
   return out;
 }
 
+/** Options of `readVector` / `readVectorAsync`: the least length (default 1) and whether -Infinity is allowed (default false). */
+export interface VectorOptions {
+  minLength?: number;
+  allowNegativeInfinity?: boolean;
+}
+
 /**
- * A 1-D array of finite numbers (a number[], a typed array or a rank-1 tensor, read back once), copied to
- * float64. `allowNegativeInfinity` admits -Infinity (a log-weight of a zero weight).
+ * A 1-D array of finite numbers (a number[] or a typed array), copied to float64. `allowNegativeInfinity` admits
+ * -Infinity (a log-weight of a zero weight). Host data only: a tensor is refused (read it with `readVectorAsync`,
+ * or pass `await x.data()`).
  */
-export function readVector(
-  fn: string,
-  option: string,
-  value: unknown,
-  options: { minLength?: number; allowNegativeInfinity?: boolean } = {},
-): Float64Array {
-  const { minLength = 1, allowNegativeInfinity = false } = options;
-  let source: ArrayLike<unknown>;
-  if (value instanceof tf.Tensor) {
-    if (value.rank !== 1) invalidOption(fn, option, value, 'a rank-1 tensor [n] or an array of numbers');
-    source = value.dataSync();
-  } else if (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) {
-    source = value as ArrayLike<unknown>;
-  } else {
-    invalidOption(fn, option, value, 'a rank-1 tensor [n] or an array of numbers');
+export function readVector(fn: string, option: string, value: unknown, options: VectorOptions = {}): Float64Array {
+  if (!isVectorArray(value)) {
+    const tensorHint = value instanceof tf.Tensor ? ' (for a tensor x, pass await x.data())' : '';
+    invalidOption(fn, option, value, `an array of numbers${tensorHint}`);
   }
+  return checkedVector(fn, option, value, value, options);
+}
+
+/** `readVector` that also takes a rank-1 tensor [n], read back once, asynchronously. */
+export async function readVectorAsync(fn: string, option: string, value: unknown, options: VectorOptions = {}): Promise<Float64Array> {
+  if (value instanceof tf.Tensor && value.rank === 1) return checkedVector(fn, option, value, await readValues(value), options);
+  if (!isVectorArray(value)) invalidOption(fn, option, value, 'a rank-1 tensor [n] or an array of numbers');
+  return checkedVector(fn, option, value, value, options);
+}
+
+function isVectorArray(value: unknown): value is ArrayLike<unknown> {
+  return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
+}
+
+/** The length and entry checks of `readVector` on the values `source` of `value`. */
+function checkedVector(fn: string, option: string, value: unknown, source: ArrayLike<unknown>, options: VectorOptions): Float64Array {
+  const { minLength = 1, allowNegativeInfinity = false } = options;
   if (source.length < minLength) {
     invalidOption(fn, option, value, `at least ${minLength} entr${minLength === 1 ? 'y' : 'ies'} (got ${source.length})`);
   }

@@ -34,7 +34,7 @@ import { runSweetSpot, type SweetSpotResult } from './slips/sweetSpot.js';
 export * from './slips/config.js';
 export { runDimensionSweep, dimensionSweepSpec, twoModesProblem, slipsSeries, type DimensionSweepResult, type DimensionSweepRow } from './slips/dimensionSweep.js';
 export { runSweetSpot, sweetSpotSpec, sweetSpotSeries, type SweetSpotResult, type SweetSpotRow, type DenoiserKind } from './slips/sweetSpot.js';
-export { runEightGaussians, eightGaussiansSpec, logDensityGrid, type EightGaussiansResult, type EightGaussiansRow } from './slips/eightGaussians.js';
+export { runEightGaussians, eightGaussiansSpec, type EightGaussiansResult, type EightGaussiansRow } from './slips/eightGaussians.js';
 export { runPhiFour, phiFourSpec, type PhiFourResult, type PhiFourRow } from './slips/phiFour.js';
 export {
   BASELINES,

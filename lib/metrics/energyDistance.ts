@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkChoice, checkInteger, checkOptions } from '../core/validate.js';
-import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.js';
+import { pooledMean, readSamplePair, shifted, toTensor, type SampleInput } from './samples.js';
 import { DEFAULT_BLOCK_SIZE, pairwiseKernelSum } from './pairwiseDistances.js';
 
 export interface EnergyDistanceOptions {
@@ -25,22 +25,20 @@ export interface EnergyDistanceOptions {
 }
 
 /** Squared energy distance between samples x `[n, d]` and y `[m, d]` (tensors or arrays, see `samples.ts`). */
-export function energyDistance(x: SampleInput, y: SampleInput, options: EnergyDistanceOptions = {}): number {
+export async function energyDistance(x: SampleInput, y: SampleInput, options: EnergyDistanceOptions = {}): Promise<number> {
   const fn = 'energyDistance';
   const opts = checkOptions<EnergyDistanceOptions>(fn, options, ['estimator', 'blockSize']);
   const estimator = checkChoice(fn, 'estimator', opts.estimator ?? 'biased', ['biased', 'unbiased'] as const);
   const blockSize = checkInteger(fn, 'blockSize', opts.blockSize ?? DEFAULT_BLOCK_SIZE);
-  const xs = readSamples(fn, 'x', x, estimator === 'unbiased' ? 2 : 1);
-  const ys = readSamples(fn, 'y', y, estimator === 'unbiased' ? 2 : 1);
-  checkSameDim(fn, xs, 'x', ys, 'y');
+  const [xs, ys] = await readSamplePair(fn, ['x', 'y'], x, y, estimator === 'unbiased' ? 2 : 1);
   const mean = pooledMean(xs, ys); // centring reduces float32 cancellation in |a|^2 + |b|^2 - 2 a.b
   const xt = toTensor(shifted(xs, mean));
   const yt = toTensor(shifted(ys, mean));
   try {
     const distance = (d2: tf.Tensor2D) => tf.sqrt(d2);
-    const sumXX = pairwiseKernelSum(xt, null, blockSize, distance);
-    const sumYY = pairwiseKernelSum(yt, null, blockSize, distance);
-    const sumXY = pairwiseKernelSum(xt, yt, blockSize, distance);
+    const sumXX = await pairwiseKernelSum(xt, null, blockSize, distance);
+    const sumYY = await pairwiseKernelSum(yt, null, blockSize, distance);
+    const sumXY = await pairwiseKernelSum(xt, yt, blockSize, distance);
     const { n } = xs;
     const { n: m } = ys;
     const withinX = estimator === 'unbiased' ? sumXX / (n * (n - 1)) : sumXX / (n * n);

@@ -11,10 +11,11 @@
  *                       (sample sd with ddof 1; from Var(Z^) / Z^2). log Z^ is biased low by about se^2 / 2
  *                       (Jensen).
  *   logZError           the signed error log Z^ - log Z (negative: an underestimate).
+ * The functions that take log-weights are async: a tensor is read back once, asynchronously.
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { essFromLogWeights, logSumExp64 as logSumExpOf, weightsFromLogWeights } from '../core/logspace.js';
-import { invalidOption, readVector, showValue } from '../core/validate.js';
+import { invalidOption, readVectorAsync, showValue } from '../core/validate.js';
 
 /** Log-weights: a number[], a Float64Array / Float32Array, or a rank-1 tensor [N]. */
 export type LogWeightsInput = ArrayLike<number> | Tensor;
@@ -36,20 +37,20 @@ export function logSumExp64(values: ArrayLike<number>): number {
   return logSumExpOf(values);
 }
 
-function readLogWeights(fn: string, logWeights: unknown): Float64Array {
-  const l = readVector(fn, 'logWeights', logWeights, { allowNegativeInfinity: true });
+async function readLogWeights(fn: string, logWeights: unknown): Promise<Float64Array> {
+  const l = await readVectorAsync(fn, 'logWeights', logWeights, { allowNegativeInfinity: true });
   if (logSumExpOf(l) === -Infinity) invalidOption(fn, 'logWeights', logWeights, 'at least one finite log-weight (every weight is 0)');
   return l;
 }
 
 /** Self-normalised weights exp(l_i - LSE(l)), summing to 1. */
-export function normalizedWeights(logWeights: LogWeightsInput): Float64Array {
-  return weightsFromLogWeights(readLogWeights('normalizedWeights', logWeights));
+export async function normalizedWeights(logWeights: LogWeightsInput): Promise<Float64Array> {
+  return weightsFromLogWeights(await readLogWeights('normalizedWeights', logWeights));
 }
 
 /** Importance ESS (sum w)^2 / sum w^2, between 1 (one weight dominates) and N (equal weights). */
-export function importanceEss(logWeights: LogWeightsInput): number {
-  return essFromLogWeights(readLogWeights('importanceEss', logWeights));
+export async function importanceEss(logWeights: LogWeightsInput): Promise<number> {
+  return essFromLogWeights(await readLogWeights('importanceEss', logWeights));
 }
 
 export interface LogZEstimate {
@@ -62,8 +63,8 @@ export interface LogZEstimate {
 }
 
 /** The IS estimate of log Z from log-weights, with its delta-method standard error. */
-export function logZEstimate(logWeights: LogWeightsInput): LogZEstimate {
-  const l = readLogWeights('logZEstimate', logWeights);
+export async function logZEstimate(logWeights: LogWeightsInput): Promise<LogZEstimate> {
+  const l = await readLogWeights('logZEstimate', logWeights);
   const n = l.length;
   const ess = essFromLogWeights(l);
   const standardError = n > 1 ? Math.sqrt(Math.max(0, n / ess - 1) / (n - 1)) : NaN;

@@ -20,23 +20,22 @@
 import type { Key } from '../core/random.js';
 import { checkInteger, checkOptions, invalidOption } from '../core/validate.js';
 import { ksTwoSample } from './ks.js';
-import { checkSameDim, column, pooledMean, readSamples, shifted, type SampleInput } from './samples.js';
+import { column, pooledMean, readSamplePair, shifted, type SampleInput } from './samples.js';
 import { sumOverRandomProjections } from './randomDirections.js';
 
 /** Two-sample KS statistic of each coordinate: entry j compares x[:, j] with y[:, j]. */
-export function marginalKs(x: SampleInput, y: SampleInput): Float64Array {
+export async function marginalKs(x: SampleInput, y: SampleInput): Promise<Float64Array> {
   return perCoordinateKs('marginalKs', x, y);
 }
 
 /** The largest per-coordinate two-sample KS statistic (max over coordinates of `marginalKs`). */
-export function maxMarginalKs(x: SampleInput, y: SampleInput): number {
-  return Math.max(...perCoordinateKs('maxMarginalKs', x, y));
+export async function maxMarginalKs(x: SampleInput, y: SampleInput): Promise<number> {
+  return Math.max(...(await perCoordinateKs('maxMarginalKs', x, y)));
 }
 
-function perCoordinateKs(fn: string, x: SampleInput, y: SampleInput): Float64Array {
-  const xs = readSamples(fn, 'x', x);
-  const ys = readSamples(fn, 'y', y);
-  const dim = checkSameDim(fn, xs, 'x', ys, 'y');
+async function perCoordinateKs(fn: string, x: SampleInput, y: SampleInput): Promise<Float64Array> {
+  const [xs, ys] = await readSamplePair(fn, ['x', 'y'], x, y);
+  const dim = xs.dim;
   const out = new Float64Array(dim);
   for (let j = 0; j < dim; j++) out[j] = ksTwoSample(column(xs, j), column(ys, j)).statistic;
   return out;
@@ -88,19 +87,17 @@ function binnedKs(reference: Float64Array, samples: Float64Array, bins: number):
  * Sliced KS distance between `reference` `[n, d]` and `samples` `[m, d]`: the mean over random directions of
  * the KS distance of the projections (exact, or binned on the reference range with `bins`).
  */
-export function slicedKs(reference: SampleInput, samples: SampleInput, options: SlicedKsOptions): number {
+export async function slicedKs(reference: SampleInput, samples: SampleInput, options: SlicedKsOptions): Promise<number> {
   const fn = 'slicedKs';
   const opts = checkOptions<SlicedKsOptions>(fn, options, ['key', 'numDirections', 'bins']);
   if (opts.key === undefined) invalidOption(fn, 'key', undefined, 'a Key (from key(seed) / split): the directions are random');
   const numDirections = checkInteger(fn, 'numDirections', opts.numDirections ?? 128);
   const bins = opts.bins === undefined ? undefined : checkInteger(fn, 'bins', opts.bins);
-  let rs = readSamples(fn, 'reference', reference);
-  let ss = readSamples(fn, 'samples', samples);
-  checkSameDim(fn, rs, 'reference', ss, 'samples');
+  let [rs, ss] = await readSamplePair(fn, ['reference', 'samples'], reference, samples);
   const mean = pooledMean(rs, ss); // a common shift changes no KS distance; it keeps float32 projections small
   rs = shifted(rs, mean);
   ss = shifted(ss, mean);
-  const total = sumOverRandomProjections(opts.key, rs, ss, numDirections, (r, s) =>
+  const total = await sumOverRandomProjections(opts.key, rs, ss, numDirections, (r, s) =>
     bins === undefined ? ksTwoSample(r, s).statistic : binnedKs(r, s, bins),
   );
   return total / numDirections;

@@ -21,10 +21,12 @@
  * Input layout (`TraceInput`), draws first as collected from a run (each step gives positions [numChains, d]):
  *   - `ChainTrace { values, numDraws, numChains, dim }`: values[(t * numChains + c) * dim + j] is draw t of
  *     chain c, coordinate j (a Float64Array);
- *   - a tensor [numDraws, numChains, dim] or [numDraws, numChains] (one coordinate);
+ *   - a tensor [numDraws, numChains, dim] or [numDraws, numChains] (one coordinate), read back once, asynchronously
+ *     (hence both diagnostics are async);
  *   - nested arrays [numDraws][numChains][dim], or [numDraws][numChains] (one coordinate).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readFloat64 } from '../core/readback.js';
 import { checkBoolean, checkOptions, invalidOption, showValue } from '../core/validate.js';
 import { autocovarianceOf } from './autocorrelation.js';
 
@@ -46,8 +48,8 @@ function isChainTrace(v: unknown): v is ChainTrace {
   return v != null && typeof v === 'object' && 'values' in v && 'numDraws' in v;
 }
 
-/** Read and check a trace (shape, finiteness, at least `minDraws` draws per chain). */
-export function readTrace(fn: string, input: unknown, minDraws: number): ChainTrace {
+/** Read and check a trace (shape, finiteness, at least `minDraws` draws per chain); a tensor is read once, asynchronously. */
+export async function readTrace(fn: string, input: unknown, minDraws: number): Promise<ChainTrace> {
   let trace: ChainTrace;
   if (isChainTrace(input)) {
     const { values, numDraws, numChains, dim } = input;
@@ -61,7 +63,7 @@ export function readTrace(fn: string, input: unknown, minDraws: number): ChainTr
   } else if (input instanceof tf.Tensor) {
     if (input.rank !== 2 && input.rank !== 3) invalidOption(fn, 'trace', input, EXPECTED_TRACE);
     const [numDraws, numChains, dim = 1] = input.shape;
-    trace = { values: Float64Array.from(input.dataSync()), numDraws, numChains, dim };
+    trace = { values: await readFloat64(input), numDraws, numChains, dim };
   } else if (Array.isArray(input) && input.length > 0 && Array.isArray(input[0])) {
     const numDraws = input.length;
     const numChains = input[0].length;
@@ -218,16 +220,16 @@ export interface DiagnosticOptions {
 }
 
 /** Check the trace and options; apply `statistic` to each coordinate's (split) chains. */
-function perCoordinate(
+async function perCoordinate(
   fn: string,
   traceInput: TraceInput,
   options: DiagnosticOptions,
   minChainLength: number,
   statistic: (chains: Float64Array[]) => number,
-): Float64Array {
+): Promise<Float64Array> {
   const opts = checkOptions<DiagnosticOptions>(fn, options, ['split']);
   const split = checkBoolean(fn, 'split', opts.split ?? true);
-  const trace = readTrace(fn, traceInput, split ? 2 * minChainLength : minChainLength);
+  const trace = await readTrace(fn, traceInput, split ? 2 * minChainLength : minChainLength);
   return Float64Array.from({ length: trace.dim }, (_, j) => statistic(split ? splitChains(trace, j) : wholeChains(trace, j)));
 }
 
@@ -235,7 +237,7 @@ function perCoordinate(
  * Effective sample size of each coordinate's mean, pooled over chains (Geyer's initial monotone sequence, no
  * rank normalisation). Needs chains of >= 3 draws after splitting (numDraws >= 6 by default).
  */
-export function effectiveSampleSize(trace: TraceInput, options: DiagnosticOptions = {}): Float64Array {
+export async function effectiveSampleSize(trace: TraceInput, options: DiagnosticOptions = {}): Promise<Float64Array> {
   return perCoordinate('effectiveSampleSize', trace, options, 3, essOfChains);
 }
 
@@ -244,6 +246,6 @@ export function effectiveSampleSize(trace: TraceInput, options: DiagnosticOption
  * default. Needs chains of >= 2 draws after splitting (numDraws >= 4 by default). Infinity when every chain is
  * constant but they differ.
  */
-export function splitRHat(trace: TraceInput, options: DiagnosticOptions = {}): Float64Array {
+export async function splitRHat(trace: TraceInput, options: DiagnosticOptions = {}): Promise<Float64Array> {
   return perCoordinate('splitRHat', trace, options, 2, rHatOfChains);
 }

@@ -21,7 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkChoice, checkInteger, checkOptions, invalidOption } from '../core/validate.js';
-import { checkSameDim, pooledMean, readSamples, shifted, toTensor, type SampleInput } from './samples.js';
+import { pooledMean, readSamplePair, shifted, toTensor, type SampleInput } from './samples.js';
 import { DEFAULT_BLOCK_SIZE, pairwiseKernelSum, upperTriangleSquaredDistances } from './pairwiseDistances.js';
 import { kthSmallestStreamed } from './orderStatistic.js';
 
@@ -44,20 +44,18 @@ interface PreparedPair {
 }
 
 /** Read both sets, centre them on the pooled mean (less float32 cancellation), upload them. */
-function preparePair(fn: string, xIn: SampleInput, yIn: SampleInput, minCount: number): PreparedPair {
-  const xs = readSamples(fn, 'x', xIn, minCount);
-  const ys = readSamples(fn, 'y', yIn, minCount);
-  checkSameDim(fn, xs, 'x', ys, 'y');
+async function preparePair(fn: string, xIn: SampleInput, yIn: SampleInput, minCount: number): Promise<PreparedPair> {
+  const [xs, ys] = await readSamplePair(fn, ['x', 'y'], xIn, yIn, minCount);
   const mean = pooledMean(xs, ys);
   return { x: toTensor(shifted(xs, mean)), y: toTensor(shifted(ys, mean)), nx: xs.n, ny: ys.n };
 }
 
-function lowerMedianBandwidth(x: tf.Tensor2D, y: tf.Tensor2D, blockSize: number): number {
+async function lowerMedianBandwidth(x: tf.Tensor2D, y: tf.Tensor2D, blockSize: number): Promise<number> {
   const pooled = tf.concat([x, y], 0) as tf.Tensor2D;
   try {
     const n = pooled.shape[0];
     const numPairs = (n * (n - 1)) / 2;
-    const medianSquared = kthSmallestStreamed(upperTriangleSquaredDistances(pooled, blockSize), Math.floor((numPairs - 1) / 2));
+    const medianSquared = await kthSmallestStreamed(upperTriangleSquaredDistances(pooled, blockSize), Math.floor((numPairs - 1) / 2));
     return Math.sqrt(medianSquared);
   } finally {
     pooled.dispose();
@@ -68,13 +66,13 @@ function lowerMedianBandwidth(x: tf.Tensor2D, y: tf.Tensor2D, blockSize: number)
  * Median-heuristic bandwidth h of LRDS: the (lower) median of |z_i - z_j| over pairs i < j of the pooled sample
  * z = [x; y], so that the kernel is exp(-d^2 / (2 h^2)). Throws if it is 0 (over half the pairs coincide).
  */
-export function medianHeuristicBandwidth(x: SampleInput, y: SampleInput, options: { blockSize?: number } = {}): number {
+export async function medianHeuristicBandwidth(x: SampleInput, y: SampleInput, options: { blockSize?: number } = {}): Promise<number> {
   const fn = 'medianHeuristicBandwidth';
   const opts = checkOptions<{ blockSize: number }>(fn, options, ['blockSize']);
   const blockSize = checkInteger(fn, 'blockSize', opts.blockSize ?? DEFAULT_BLOCK_SIZE);
-  const p = preparePair(fn, x, y, 1);
+  const p = await preparePair(fn, x, y, 1);
   try {
-    return checkedBandwidth(fn, lowerMedianBandwidth(p.x, p.y, blockSize));
+    return checkedBandwidth(fn, await lowerMedianBandwidth(p.x, p.y, blockSize));
   } finally {
     tf.dispose([p.x, p.y]);
   }
@@ -91,16 +89,16 @@ function checkedBandwidth(fn: string, h: number): number {
 }
 
 /** The MMD^2 estimate between samples x `[n, d]` and y `[m, d]` (tensors or arrays, see `samples.ts`). */
-export function mmdSquared(x: SampleInput, y: SampleInput, options: MmdOptions = {}): number {
+export async function mmdSquared(x: SampleInput, y: SampleInput, options: MmdOptions = {}): Promise<number> {
   return estimateMmdSquared('mmdSquared', x, y, options);
 }
 
 /** LRDS's reported MMD: sqrt(max(1e-20, MMD^2)) with the same options as `mmdSquared`. */
-export function mmd(x: SampleInput, y: SampleInput, options: MmdOptions = {}): number {
-  return Math.sqrt(Math.max(1e-20, estimateMmdSquared('mmd', x, y, options)));
+export async function mmd(x: SampleInput, y: SampleInput, options: MmdOptions = {}): Promise<number> {
+  return Math.sqrt(Math.max(1e-20, await estimateMmdSquared('mmd', x, y, options)));
 }
 
-function estimateMmdSquared(fn: string, x: SampleInput, y: SampleInput, options: MmdOptions): number {
+async function estimateMmdSquared(fn: string, x: SampleInput, y: SampleInput, options: MmdOptions): Promise<number> {
   const opts = checkOptions<MmdOptions>(fn, options, MMD_OPTIONS);
   const estimator = checkChoice(fn, 'estimator', opts.estimator ?? 'unbiased', ['unbiased', 'biased'] as const);
   const blockSize = checkInteger(fn, 'blockSize', opts.blockSize ?? DEFAULT_BLOCK_SIZE);
@@ -108,14 +106,14 @@ function estimateMmdSquared(fn: string, x: SampleInput, y: SampleInput, options:
   if (bandwidthOption !== 'median' && !(typeof bandwidthOption === 'number' && Number.isFinite(bandwidthOption) && bandwidthOption > 0)) {
     invalidOption(fn, 'bandwidth', bandwidthOption, 'a finite number > 0 or "median"');
   }
-  const p = preparePair(fn, x, y, estimator === 'unbiased' ? 2 : 1);
+  const p = await preparePair(fn, x, y, estimator === 'unbiased' ? 2 : 1);
   try {
-    const h = bandwidthOption === 'median' ? checkedBandwidth(fn, lowerMedianBandwidth(p.x, p.y, blockSize)) : bandwidthOption;
+    const h = bandwidthOption === 'median' ? checkedBandwidth(fn, await lowerMedianBandwidth(p.x, p.y, blockSize)) : bandwidthOption;
     const gaussian = (d2: tf.Tensor2D) => tf.exp(tf.mul(d2, -1 / (2 * h * h)));
     // Off-diagonal sums (i != j); the diagonal terms are k(x, x) = 1.
-    const sumXX = pairwiseKernelSum(p.x, null, blockSize, gaussian);
-    const sumYY = pairwiseKernelSum(p.y, null, blockSize, gaussian);
-    const sumXY = pairwiseKernelSum(p.x, p.y, blockSize, gaussian);
+    const sumXX = await pairwiseKernelSum(p.x, null, blockSize, gaussian);
+    const sumYY = await pairwiseKernelSum(p.y, null, blockSize, gaussian);
+    const sumXY = await pairwiseKernelSum(p.x, p.y, blockSize, gaussian);
     const { nx: n, ny: m } = p;
     const cross = (2 * sumXY) / (n * m);
     if (estimator === 'unbiased') return sumXX / (n * (n - 1)) + sumYY / (m * (m - 1)) - cross;

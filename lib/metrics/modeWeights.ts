@@ -14,18 +14,17 @@
  *   modeEntropy       -sum_k h_k log h_k / log K (LRDS's EMC; 1 for uniform weights, 0 for one mode).
  * All in float64.
  */
-import * as tf from '@tensorflow/tfjs';
 import { checkInteger, checkNumber, checkOptions, invalidOption, readVector } from '../core/validate.js';
 
 /** Tolerance on sum(weights) = 1 for a probability vector. */
 const SUM_TOLERANCE = 1e-6;
 
 /**
- * Fractions of samples per mode: `assignments[i]` in [0, numModes) is sample i's mode (an Int32Array, an
- * integer array, or an int32 tensor [n] as returned by `Target.modes.assign`). With `weights` (one
- * non-negative weight per sample, not all 0), the weighted fractions sum_{i in k} w_i / sum_i w_i.
+ * Fractions of samples per mode: `assignments[i]` in [0, numModes) is sample i's mode (an Int32Array as
+ * resolved by `await Target.modes.assign(x)`, or an integer array; host data, so this is synchronous). With
+ * `weights` (one non-negative weight per sample, not all 0), the weighted fractions sum_{i in k} w_i / sum_i w_i.
  */
-export function modeWeights(assignments: Int32Array | ArrayLike<number> | tf.Tensor, numModes: number, weights?: ArrayLike<number>): number[] {
+export function modeWeights(assignments: ArrayLike<number>, numModes: number, weights?: ArrayLike<number>): number[] {
   const fn = 'modeWeights';
   checkInteger(fn, 'numModes', numModes);
   const modes = readVector(fn, 'assignments', assignments);

@@ -17,8 +17,11 @@
  */
 import { invalidOption } from '../core/validate.js';
 
-/** Hands over every value of the multiset, in chunks, to `visit`. Must produce the same multiset each call. */
-export type ValueStream = (visit: (values: ArrayLike<number>) => void) => void;
+/**
+ * Hands over every value of the multiset, in chunks, to `visit`, and settles when done (a stream of device blocks
+ * reads them asynchronously). Must produce the same multiset each call.
+ */
+export type ValueStream = (visit: (values: ArrayLike<number>) => void) => void | Promise<void>;
 
 const HISTOGRAM_BINS = 4096;
 const MAX_PASSES = 64;
@@ -45,7 +48,7 @@ interface Interval {
  * The `k`-th smallest value (0-based: k = 0 is the minimum) of the streamed multiset.
  * `maxBuffer` bounds how many values are ever held at once (default 2^21).
  */
-export function kthSmallestStreamed(stream: ValueStream, k: number, maxBuffer = 2 ** 21): number {
+export async function kthSmallestStreamed(stream: ValueStream, k: number, maxBuffer = 2 ** 21): Promise<number> {
   const fn = 'kthSmallestStreamed';
   if (!Number.isSafeInteger(k) || k < 0) invalidOption(fn, 'k', k, 'an integer >= 0');
   if (!Number.isSafeInteger(maxBuffer) || maxBuffer < 2) invalidOption(fn, 'maxBuffer', maxBuffer, 'an integer >= 2');
@@ -60,7 +63,7 @@ export function kthSmallestStreamed(stream: ValueStream, k: number, maxBuffer = 
   let sample = new Float64Array(maxBuffer);
   const sampleHash = new Uint32Array(maxBuffer);
   let sampled = 0;
-  stream((values) => {
+  await stream((values) => {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (Number.isNaN(v)) throw new Error(`${fn}: the stream produced NaN; expected comparable numbers`);
@@ -89,18 +92,18 @@ export function kthSmallestStreamed(stream: ValueStream, k: number, maxBuffer = 
   sample = sample.subarray(0, sampled).sort();
   if (stride === 1) return sample[k];
 
-  let interval = bracketPass(stream, sample, k, count, lo, hi, maxBuffer);
+  let interval = await bracketPass(stream, sample, k, count, lo, hi, maxBuffer);
   if (typeof interval === 'number') return interval;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     if (interval.lo === interval.hi) return interval.lo;
     if (interval.inside <= maxBuffer) return collectPass(stream, interval);
-    interval = histogramPass(stream, interval);
+    interval = await histogramPass(stream, interval);
   }
   throw new Error(`${fn}: no convergence after ${MAX_PASSES} passes (the stream is not reproducible?)`);
 }
 
 /** Pass 2: the answer if it lies in the subsample's bracket, else the interval that holds it. */
-function bracketPass(
+async function bracketPass(
   stream: ValueStream,
   sortedSample: Float64Array,
   k: number,
@@ -108,7 +111,7 @@ function bracketPass(
   min: number,
   max: number,
   maxBuffer: number,
-): number | Interval {
+): Promise<number | Interval> {
   const s = sortedSample.length;
   const p = k / count;
   const halfWidth = BRACKET_SDS * Math.sqrt(s * p * (1 - p)) + 2;
@@ -119,7 +122,7 @@ function bracketPass(
   let maxBelow = -Infinity;
   let minAbove = Infinity;
   let kept: Float64Array | null = new Float64Array(maxBuffer);
-  stream((values) => {
+  await stream((values) => {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v < lo) {
@@ -143,10 +146,10 @@ function bracketPass(
 }
 
 /** Collect the values inside the interval (at most maxBuffer of them) and read off the answer. */
-function collectPass(stream: ValueStream, { lo, hi, inside, rank }: Interval): number {
+async function collectPass(stream: ValueStream, { lo, hi, inside, rank }: Interval): Promise<number> {
   const kept = new Float64Array(inside);
   let m = 0;
-  stream((values) => {
+  await stream((values) => {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v >= lo && v <= hi && m < inside) kept[m++] = v;
@@ -157,12 +160,12 @@ function collectPass(stream: ValueStream, { lo, hi, inside, rank }: Interval): n
 }
 
 /** Histogram the interval into 4096 bins and keep the bin holding the answer (bounded by its own min and max). */
-function histogramPass(stream: ValueStream, { lo, hi, rank }: Interval): Interval {
+async function histogramPass(stream: ValueStream, { lo, hi, rank }: Interval): Promise<Interval> {
   const counts = new Float64Array(HISTOGRAM_BINS);
   const binMin = new Float64Array(HISTOGRAM_BINS).fill(Infinity);
   const binMax = new Float64Array(HISTOGRAM_BINS).fill(-Infinity);
   const scale = HISTOGRAM_BINS / (hi - lo);
-  stream((values) => {
+  await stream((values) => {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v < lo || v > hi) continue;

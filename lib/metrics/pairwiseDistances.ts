@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ValueStream } from './orderStatistic.js';
+import { readValues, type HostValues } from '../core/readback.js';
 import { checkInteger, invalidOption } from '../core/validate.js';
 
 /** Relative threshold under which a squared distance is float32 cancellation noise (32 ulps). */
@@ -19,9 +20,8 @@ export const FLOAT32_NOISE_FLOOR = 32 * 2 ** -23;
 /** Default block edge: [1024, 1024] float32 blocks, 4 MB each. */
 export const DEFAULT_BLOCK_SIZE = 1024;
 
-export interface DistanceBlock {
-  /** Squared distances `[rows, cols]`: entry (i, j) is |a[rowStart + i] - b[colStart + j]|^2. */
-  d2: tf.Tensor2D;
+/** Where a block lies in the [n, m] distance matrix. */
+export interface BlockPosition {
   rowStart: number;
   colStart: number;
   rows: number;
@@ -30,17 +30,28 @@ export interface DistanceBlock {
   onDiagonal: boolean;
 }
 
+export interface DistanceBlock extends BlockPosition {
+  /** Squared distances `[rows, cols]`: entry (i, j) is |a[rowStart + i] - b[colStart + j]|^2. */
+  d2: tf.Tensor2D;
+}
+
+/** Block results read back but not yet visited, at most: the device computes the next blocks meanwhile. */
+const READS_IN_FLIGHT = 4;
+
 /**
  * Visit the squared distances between the rows of `a` `[n, d]` and `b` `[m, d]` block by block. With
- * `b === null` (distances within `a`), only the blocks on or above the diagonal are visited. Each visit runs
- * inside `tf.tidy`: the block and whatever the visitor creates are freed when it returns.
+ * `b === null` (distances within `a`), only the blocks on or above the diagonal are visited. `reduce(block)` runs
+ * inside `tf.tidy` and returns the tensor to read (the block itself, its row sums...): the block and whatever else
+ * `reduce` creates are freed when it returns. Each result is read back asynchronously, once, and handed to
+ * `visit(values, position)` in block order; up to 4 reads are queued before the oldest is awaited.
  */
-export function forEachDistanceBlock(
+export async function forEachDistanceBlock(
   a: tf.Tensor2D,
   b: tf.Tensor2D | null,
   blockSize: number,
-  visit: (block: DistanceBlock) => void,
-): void {
+  reduce: (block: DistanceBlock) => tf.Tensor,
+  visit: (values: HostValues, position: BlockPosition) => void,
+): Promise<void> {
   const fn = 'forEachDistanceBlock';
   checkInteger(fn, 'blockSize', blockSize);
   if (!(a instanceof tf.Tensor) || a.rank !== 2) invalidOption(fn, 'a', a, 'a rank-2 tensor [n, d]');
@@ -66,6 +77,18 @@ export function forEachDistanceBlock(
     }
     return blocks;
   });
+  const pending: { result: tf.Tensor; values: Promise<HostValues>; position: BlockPosition }[] = [];
+  const visitOldest = async (keep: number) => {
+    while (pending.length > keep) {
+      const { result, values, position } = pending[0];
+      try {
+        visit(await values, position);
+      } finally {
+        pending.shift();
+        result.dispose();
+      }
+    }
+  };
   try {
     for (let rowStart = 0; rowStart < n; rowStart += blockSize) {
       const rows = Math.min(blockSize, n - rowStart);
@@ -76,43 +99,57 @@ export function forEachDistanceBlock(
       try {
         for (const col of columnBlocks) {
           if (self && col.start < rowStart) continue;
-          tf.tidy(() => {
+          const position = { rowStart, colStart: col.start, rows, cols: col.cols, onDiagonal: self && col.start === rowStart };
+          const result = tf.tidy(() => {
             const normSum = tf.add(rowBlock.norms, col.norms);
             const raw = tf.sub(normSum, tf.mul(tf.matMul(rowBlock.x, col.t), 2));
             const isSignal = tf.step(tf.sub(raw, tf.mul(normSum, FLOAT32_NOISE_FLOOR)));
-            const d2 = tf.mul(raw, isSignal) as tf.Tensor2D;
-            visit({ d2, rowStart, colStart: col.start, rows, cols: col.cols, onDiagonal: self && col.start === rowStart });
+            return reduce({ d2: tf.mul(raw, isSignal) as tf.Tensor2D, ...position });
           });
+          pending.push({ result, values: readValues(result), position });
+          await visitOldest(READS_IN_FLIGHT - 1);
         }
       } finally {
         tf.dispose(rowBlock);
       }
     }
+    await visitOldest(0);
   } finally {
+    // After an error: let the queued reads settle before their tensors are freed.
+    await Promise.allSettled(pending.map((p) => p.values));
+    tf.dispose(pending.map((p) => p.result));
     tf.dispose(columnBlocks.flatMap((c) => [c.t, c.norms]));
   }
 }
 
 /**
  * Sum of `kernel(|a_i - b_j|^2)` over all pairs (i, j); with `b === null`, over all ordered pairs i != j of
- * `a` (twice the sum over i < j). `kernel` maps a squared-distance block to a same-shape block. float64.
+ * `a` (twice the sum over i < j). `kernel` maps a squared-distance block to a same-shape block. float64, from the
+ * per-row sums of each block (read back asynchronously).
  */
-export function pairwiseKernelSum(
+export async function pairwiseKernelSum(
   a: tf.Tensor2D,
   b: tf.Tensor2D | null,
   blockSize: number,
   kernel: (d2: tf.Tensor2D) => tf.Tensor,
-): number {
+): Promise<number> {
   let total = 0;
-  forEachDistanceBlock(a, b, blockSize, ({ d2, rows, onDiagonal }) => {
-    let values = kernel(d2);
-    if (onDiagonal) values = tf.mul(values, tf.sub(1, tf.eye(rows))); // drop i == j exactly
-    const rowSums = tf.sum(values, 1).dataSync();
-    let blockTotal = 0;
-    for (let i = 0; i < rowSums.length; i++) blockTotal += rowSums[i];
-    // Off-diagonal self blocks stand for both (i, j) and (j, i).
-    total += b === null && !onDiagonal ? 2 * blockTotal : blockTotal;
-  });
+  await forEachDistanceBlock(
+    a,
+    b,
+    blockSize,
+    ({ d2, rows, onDiagonal }) => {
+      let values = kernel(d2);
+      if (onDiagonal) values = tf.mul(values, tf.sub(1, tf.eye(rows))); // drop i == j exactly
+      return tf.sum(values, 1);
+    },
+    (rowSums, { onDiagonal }) => {
+      let blockTotal = 0;
+      for (let i = 0; i < rowSums.length; i++) blockTotal += rowSums[i];
+      // Off-diagonal self blocks stand for both (i, j) and (j, i).
+      total += b === null && !onDiagonal ? 2 * blockTotal : blockTotal;
+    },
+  );
   return total;
 }
 
@@ -121,9 +158,8 @@ export function pairwiseKernelSum(
  * `kthSmallestStreamed`: every call recomputes the blocks and hands them over one by one.
  */
 export function upperTriangleSquaredDistances(a: tf.Tensor2D, blockSize: number): ValueStream {
-  return (visitValues) => {
-    forEachDistanceBlock(a, null, blockSize, ({ d2, rows, cols, onDiagonal }) => {
-      const values = d2.dataSync();
+  return (visitValues) =>
+    forEachDistanceBlock(a, null, blockSize, ({ d2 }) => d2, (values, { rows, cols, onDiagonal }) => {
       if (!onDiagonal) {
         visitValues(values);
         return;
@@ -133,5 +169,4 @@ export function upperTriangleSquaredDistances(a: tf.Tensor2D, blockSize: number)
       for (let i = 0; i < rows; i++) for (let j = i + 1; j < cols; j++) upper[k++] = values[i * cols + j];
       visitValues(upper);
     });
-  };
 }

@@ -22,7 +22,7 @@ import { readSamples, toTensor, type SampleInput } from './samples.js';
 export interface PhiFourModes {
   dim: number;
   /** Optional in the type (as on `Target`), required at run time. */
-  modes?: { assign(x: tf.Tensor2D): Int32Array };
+  modes?: { assign(x: tf.Tensor2D): Promise<Int32Array> };
   laplace: { logModeRatio: number };
 }
 
@@ -42,15 +42,15 @@ function checkTarget(fn: string, target: unknown): CheckedPhiFour {
 }
 
 /** log(P^(negative mode) / P^(positive mode)) of the samples [n, d] (weighted when `weights` is given). */
-export function phiFourLogModeRatio(samples: SampleInput, target: PhiFourModes, options: PhiFourLogRatioOptions = {}): number {
+export async function phiFourLogModeRatio(samples: SampleInput, target: PhiFourModes, options: PhiFourLogRatioOptions = {}): Promise<number> {
   const fn = 'phiFourLogModeRatio';
   const t = checkTarget(fn, target);
-  const s = readSamples(fn, 'samples', samples);
+  const s = await readSamples(fn, 'samples', samples);
   if (s.dim !== t.dim) invalidOption(fn, 'samples', `samples with d = ${s.dim}`, `the target's dim, ${t.dim}`, verbatim);
   const x = toTensor(s);
   let assignments: Int32Array;
   try {
-    assignments = t.modes.assign(x);
+    assignments = await t.modes.assign(x);
   } finally {
     x.dispose();
   }
@@ -59,7 +59,7 @@ export function phiFourLogModeRatio(samples: SampleInput, target: PhiFourModes, 
 }
 
 /** phiFourLogModeRatio(samples) - target.laplace.logModeRatio (see the file comment). */
-export function phiFourLogRatioError(samples: SampleInput, target: PhiFourModes, options: PhiFourLogRatioOptions = {}): number {
+export async function phiFourLogRatioError(samples: SampleInput, target: PhiFourModes, options: PhiFourLogRatioOptions = {}): Promise<number> {
   const t = checkTarget('phiFourLogRatioError', target);
-  return phiFourLogModeRatio(samples, t, options) - t.laplace.logModeRatio;
+  return (await phiFourLogModeRatio(samples, t, options)) - t.laplace.logModeRatio;
 }

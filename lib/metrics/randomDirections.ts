@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { normalArray, type Key } from '../core/random.js';
+import { readAll } from '../core/readback.js';
 import { checkInteger, invalidOption } from '../core/validate.js';
 import { toTensor, type SampleMatrix } from './samples.js';
 
@@ -27,16 +28,17 @@ export function randomUnitDirections(key: Key, numDirections: number, dim: numbe
  * Projections of one or more sample sets `[n_s, dim]` (float32 tensors) onto directions `[numDirections, dim]`,
  * in groups of directions: `visit(projections, first, count)` gets, for each set s, a float64 array whose entry
  * `k * n_s + i` is <direction first + k, sample i>. Computed as directions @ samples^T on the device (samples^T
- * materialised once, no transposed matmul); a group holds at most `maxEntries` projections per set, so memory
- * stays bounded whatever numDirections is.
+ * materialised once, no transposed matmul), read back once per group (all sets in one round trip,
+ * asynchronously); a group holds at most `maxEntries` projections per set, so memory stays bounded whatever
+ * numDirections is.
  */
-export function forEachProjectionGroup(
+export async function forEachProjectionGroup(
   sampleSets: tf.Tensor2D[],
   directions: Float64Array,
   numDirections: number,
   visit: (projections: Float64Array[], firstDirection: number, count: number) => void,
   maxEntries = 2 ** 22,
-): void {
+): Promise<void> {
   const fn = 'forEachProjectionGroup';
   checkInteger(fn, 'numDirections', numDirections);
   checkInteger(fn, 'maxEntries', maxEntries);
@@ -56,20 +58,12 @@ export function forEachProjectionGroup(
   try {
     for (let first = 0; first < numDirections; first += groupSize) {
       const count = Math.min(groupSize, numDirections - first);
-      const u = tf.tensor2d(Float32Array.from(directions.subarray(first * dim, (first + count) * dim)), [count, dim]);
-      let projections: Float64Array[];
-      try {
-        projections = transposed.map((t) => {
-          const p = tf.matMul(u, t);
-          // Read outside tf.tidy: a typed array returned from tidy is walked element by element (slow).
-          const values = Float64Array.from(p.dataSync());
-          p.dispose();
-          return values;
-        });
-      } finally {
-        u.dispose();
-      }
-      visit(projections, first, count);
+      const p = tf.tidy(() => {
+        const u = tf.tensor2d(Float32Array.from(directions.subarray(first * dim, (first + count) * dim)), [count, dim]);
+        return transposed.map((t) => tf.matMul(u, t));
+      });
+      const values = await readAll(p).finally(() => tf.dispose(p));
+      visit(values.map((v) => Float64Array.from(v)), first, count);
     }
   } finally {
     tf.dispose(transposed);
@@ -81,19 +75,19 @@ export function forEachProjectionGroup(
  * projections of the two sample sets on direction u (float64 arrays of length a.n and b.n, free to sort in
  * place): the Monte Carlo core of the sliced metrics (sliced W2, sliced KS). The samples go to the device once.
  */
-export function sumOverRandomProjections(
+export async function sumOverRandomProjections(
   key: Key,
   a: SampleMatrix,
   b: SampleMatrix,
   numDirections: number,
   statistic: (projectedA: Float64Array, projectedB: Float64Array) => number,
-): number {
+): Promise<number> {
   const directions = randomUnitDirections(key, numDirections, a.dim);
   const at = toTensor(a);
   const bt = toTensor(b);
   let total = 0;
   try {
-    forEachProjectionGroup([at, bt], directions, numDirections, ([pa, pb], _first, count) => {
+    await forEachProjectionGroup([at, bt], directions, numDirections, ([pa, pb], _first, count) => {
       for (let k = 0; k < count; k++) {
         total += statistic(pa.subarray(k * a.n, (k + 1) * a.n), pb.subarray(k * b.n, (k + 1) * b.n));
       }

@@ -1,7 +1,7 @@
 /**
  * Sample sets as the metrics read them: `n` points in `d` dimensions, copied once to a float64 row-major
- * array (the boundary where shapes and finiteness are checked), and uploaded to the device as float32 when a
- * metric needs matmuls.
+ * array (the boundary where shapes and finiteness are checked; a tensor is read back once, asynchronously, so
+ * every metric that takes samples is async), and uploaded to the device as float32 when a metric needs matmuls.
  *
  * Accepted inputs (`SampleInput`):
  *   - a rank-2 tensor `[n, d]`, or a rank-1 tensor `[n]` (read as `[n, 1]`);
@@ -9,6 +9,7 @@
  *   - a flat `number[]` / `Float64Array` / `Float32Array` of `n` numbers (read as `[n, 1]`, 1-D samples).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readFloat64 } from '../core/readback.js';
 import { invalidOption, showValue } from '../core/validate.js';
 
 /** `n` points in `dim` dimensions; point `i`, coordinate `j` is `data[i * dim + j]`. */
@@ -27,10 +28,11 @@ function isNumericArray(v: unknown): v is ArrayLike<unknown> {
 }
 
 /**
- * Read and check a sample set: rank, ragged rows, non-finite entries, and at least `minCount` points.
- * The error names the function, the option (`x`, `y`, `reference`...), the value and what was expected.
+ * Read and check a sample set: rank, ragged rows, non-finite entries, and at least `minCount` points (a tensor
+ * is read back once, asynchronously). The error names the function, the option (`x`, `y`, `reference`...), the
+ * value and what was expected.
  */
-export function readSamples(fn: string, option: string, input: unknown, minCount = 1): SampleMatrix {
+export async function readSamples(fn: string, option: string, input: unknown, minCount = 1): Promise<SampleMatrix> {
   let n: number;
   let dim: number;
   let data: Float64Array;
@@ -39,7 +41,7 @@ export function readSamples(fn: string, option: string, input: unknown, minCount
     if (input.isDisposed) invalidOption(fn, option, input, 'a live tensor (this one is disposed)');
     n = input.shape[0];
     dim = input.rank === 2 ? input.shape[1] : 1;
-    data = Float64Array.from(input.dataSync());
+    data = await readFloat64(input);
   } else if (isNumericArray(input)) {
     n = input.length;
     const first = n > 0 ? input[0] : undefined;
@@ -82,6 +84,22 @@ export function readSamples(fn: string, option: string, input: unknown, minCount
     }
   }
   return { n, dim, data };
+}
+
+/**
+ * Read two sample sets (their reads queued together) and check that they have the same dimension: the inputs
+ * of the two-sample metrics, `names` being their option names.
+ */
+export async function readSamplePair(
+  fn: string,
+  names: readonly [string, string],
+  a: unknown,
+  b: unknown,
+  minCount = 1,
+): Promise<[SampleMatrix, SampleMatrix]> {
+  const [as, bs] = await Promise.all([readSamples(fn, names[0], a, minCount), readSamples(fn, names[1], b, minCount)]);
+  checkSameDim(fn, as, names[0], bs, names[1]);
+  return [as, bs];
 }
 
 /** Throw unless both sample sets have the same dimension. */

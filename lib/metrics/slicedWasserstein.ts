@@ -24,7 +24,7 @@
  */
 import type { Key } from '../core/random.js';
 import { checkBoolean, checkInteger, checkOptions, invalidOption } from '../core/validate.js';
-import { checkSameDim, pooledMean, readSamples, shifted, type SampleInput, type SampleMatrix } from './samples.js';
+import { pooledMean, readSamplePair, shifted, type SampleInput, type SampleMatrix } from './samples.js';
 import { sumOverRandomProjections } from './randomDirections.js';
 
 export interface SlicedWassersteinOptions {
@@ -69,15 +69,13 @@ function centredOnOwnMean(s: SampleMatrix): SampleMatrix {
 }
 
 /** Monte Carlo sliced W2 between samples x `[n, d]` and y `[m, d]` (tensors or arrays, see `samples.ts`). */
-export function slicedWasserstein(x: SampleInput, y: SampleInput, options: SlicedWassersteinOptions): number {
+export async function slicedWasserstein(x: SampleInput, y: SampleInput, options: SlicedWassersteinOptions): Promise<number> {
   const fn = 'slicedWasserstein';
   const opts = checkOptions<SlicedWassersteinOptions>(fn, options, ['key', 'numDirections', 'center']);
   if (opts.key === undefined) invalidOption(fn, 'key', undefined, 'a Key (from key(seed) / split): the directions are random');
   const numDirections = checkInteger(fn, 'numDirections', opts.numDirections ?? 1024);
   const center = checkBoolean(fn, 'center', opts.center ?? false);
-  let xs = readSamples(fn, 'x', x);
-  let ys = readSamples(fn, 'y', y);
-  checkSameDim(fn, xs, 'x', ys, 'y');
+  let [xs, ys] = await readSamplePair(fn, ['x', 'y'], x, y);
   if (center) {
     xs = centredOnOwnMean(xs);
     ys = centredOnOwnMean(ys);
@@ -87,7 +85,7 @@ export function slicedWasserstein(x: SampleInput, y: SampleInput, options: Slice
     xs = shifted(xs, mean);
     ys = shifted(ys, mean);
   }
-  const total = sumOverRandomProjections(opts.key, xs, ys, numDirections, (px, py) =>
+  const total = await sumOverRandomProjections(opts.key, xs, ys, numDirections, (px, py) =>
     wasserstein1dSquaredSorted(px.sort(), py.sort()),
   );
   return Math.sqrt(total / numDirections);
@@ -97,11 +95,9 @@ export function slicedWasserstein(x: SampleInput, y: SampleInput, options: Slice
  * SLIPS's "fast" sliced W2 (Gaussian approximation, Nadjahi et al. 2021): after centring each sample on its own
  * mean, | sqrt(E|x|^2 / d) - sqrt(E|y|^2 / d) |. No randomness. float64.
  */
-export function slicedWassersteinGaussianApprox(x: SampleInput, y: SampleInput): number {
-  const fn = 'slicedWassersteinGaussianApprox';
-  const xs = centredOnOwnMean(readSamples(fn, 'x', x));
-  const ys = centredOnOwnMean(readSamples(fn, 'y', y));
-  const dim = checkSameDim(fn, xs, 'x', ys, 'y');
+export async function slicedWassersteinGaussianApprox(x: SampleInput, y: SampleInput): Promise<number> {
+  const [xs, ys] = (await readSamplePair('slicedWassersteinGaussianApprox', ['x', 'y'], x, y)).map(centredOnOwnMean);
+  const dim = xs.dim;
   const secondMomentPerDim = (s: SampleMatrix) => {
     let sum = 0;
     for (let k = 0; k < s.data.length; k++) sum += s.data[k] * s.data[k];

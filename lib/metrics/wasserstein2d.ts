@@ -30,7 +30,7 @@
  * (AIS) resample to equal weights first.
  */
 import { checkInteger, checkNumber, checkOptions, invalidOption, readVector, verbatim } from '../core/validate.js';
-import { checkSameDim, pooledMean, readSamples, shifted, type SampleInput, type SampleMatrix } from './samples.js';
+import { pooledMean, readSamplePair, shifted, type SampleInput, type SampleMatrix } from './samples.js';
 
 /** Largest n for the exact solver (O(n^3) time, n^2 float64 memory). */
 export const MAX_EXACT_SIZE = 4096;
@@ -54,10 +54,8 @@ function squaredDistances(xs: SampleMatrix, ys: SampleMatrix): Float64Array {
   return cost;
 }
 
-function readPair(fn: string, x: SampleInput, y: SampleInput): [SampleMatrix, SampleMatrix] {
-  const xs = readSamples(fn, 'x', x);
-  const ys = readSamples(fn, 'y', y);
-  checkSameDim(fn, xs, 'x', ys, 'y');
+async function readPair(fn: string, x: SampleInput, y: SampleInput): Promise<[SampleMatrix, SampleMatrix]> {
+  const [xs, ys] = await readSamplePair(fn, ['x', 'y'], x, y);
   const mean = pooledMean(xs, ys);
   return [shifted(xs, mean), shifted(ys, mean)];
 }
@@ -129,9 +127,9 @@ export function optimalAssignment(cost: ArrayLike<number>, n: number): { assignm
 }
 
 /** Exact W2 between two equal-size point sets x, y [n, d] with uniform weights (see the file comment). */
-export function wasserstein2Exact(x: SampleInput, y: SampleInput): number {
+export async function wasserstein2Exact(x: SampleInput, y: SampleInput): Promise<number> {
   const fn = 'wasserstein2Exact';
-  const [xs, ys] = readPair(fn, x, y);
+  const [xs, ys] = await readPair(fn, x, y);
   if (xs.n !== ys.n) {
     invalidOption(fn, 'y', `${ys.n} points`, `as many points as x (${xs.n}); use wasserstein2Sinkhorn for unequal sizes`, verbatim);
   }
@@ -190,10 +188,10 @@ function entropy(p: Float64Array): number {
 }
 
 /** Entropic (Sinkhorn) W2 between point sets x [n, d] and y [m, d], optionally weighted (see the file comment). */
-export function wasserstein2Sinkhorn(x: SampleInput, y: SampleInput, options: SinkhornOptions = {}): SinkhornResult {
+export async function wasserstein2Sinkhorn(x: SampleInput, y: SampleInput, options: SinkhornOptions = {}): Promise<SinkhornResult> {
   const fn = 'wasserstein2Sinkhorn';
   const o = checkOptions<SinkhornOptions>(fn, options, ['epsilon', 'xWeights', 'yWeights', 'tolerance', 'maxIterations']);
-  const [xs, ys] = readPair(fn, x, y);
+  const [xs, ys] = await readPair(fn, x, y);
   const n = xs.n;
   const m = ys.n;
   if (n * m > MAX_SINKHORN_ENTRIES) {

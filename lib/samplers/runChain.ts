@@ -370,8 +370,10 @@ export async function runChain<S extends ChainState, P>(
   if (initialState instanceof tf.Tensor) {
     checkPositions(where, initialState, kernel.target.dim, 'initialState');
     const position = initialState;
-    // tidy frees the init's intermediates; the clone keeps the caller's position tensor out of our disposals.
-    state = tf.tidy(() => cloneTensors(kernel.init(position) as unknown as Record<string, tf.Tensor>)) as unknown as S;
+    // The clone keeps the caller's position tensor out of our disposals (a kernel's state may hold it as is).
+    const initial = await kernel.init(position);
+    state = cloneTensors(initial);
+    disposeReplaced(initial, position);
   } else {
     if (initialState == null || typeof initialState !== 'object') {
       invalidOption(where, 'initialState', initialState, 'a chain state from kernel.init(position), or positions [n, d]');

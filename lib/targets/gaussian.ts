@@ -147,7 +147,7 @@ export function gaussian(
     variance: Array.from({ length: d }, (_, i) => cov.data[i * d + i]),
     covariance: cov,
     factor,
-    modes: { weights: [1], assign: (x: tf.Tensor2D) => new Int32Array(x.shape[0]) },
+    modes: { weights: [1], assign: async (x: tf.Tensor2D) => new Int32Array(x.shape[0]) },
     logDensity(x: tf.Tensor2D): tf.Tensor1D {
       checkPositions(`${name}.logDensity`, x, d, 'x');
       return tf.tidy(() => logDensityOfWhitened(whiten(x)));

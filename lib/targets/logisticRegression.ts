@@ -237,10 +237,10 @@ export interface LogisticRegressionTarget extends Target {
   test: SplitData;
   /** The regression coefficients (w_1..w_P, b) of each parameter vector (float64). */
   coefficients(theta: ArrayLike<number>): Float64Array;
-  /** Mean over test points of the log posterior predictive (log-mean-exp over samples), float64. */
-  testLogPredictive(samples: tf.Tensor2D | number[][]): number;
-  /** SLIPS's metric: mean over samples of the test-split log-likelihood plus log prior, float64. */
-  testMeanLogDensity(samples: tf.Tensor2D | number[][]): number;
+  /** Mean over test points of the log posterior predictive (log-mean-exp over samples), float64; async (reads a tensor once). */
+  testLogPredictive(samples: tf.Tensor2D | number[][]): Promise<number>;
+  /** SLIPS's metric: mean over samples of the test-split log-likelihood plus log prior, float64; async. */
+  testMeanLogDensity(samples: tf.Tensor2D | number[][]): Promise<number>;
   /** Free the design-matrix tensors the target holds. */
   dispose(): void;
 }
@@ -267,10 +267,10 @@ function resolvePrior(where: string, prior: LogisticPrior | LogisticPriorName | 
   return invalidOption(where, 'prior', prior, `{ kind: 'gaussian', ... } or { kind: 'horseshoe', ... }`);
 }
 
-function readSamples(where: string, samples: tf.Tensor2D | number[][], dim: number): number[][] {
+async function readSamples(where: string, samples: tf.Tensor2D | number[][], dim: number): Promise<number[][]> {
   if (samples instanceof tf.Tensor) {
     checkPositions(where, samples, dim, 'samples');
-    return samples.arraySync() as number[][];
+    return samples.array();
   }
   if (!Array.isArray(samples) || samples.length === 0 || samples.some((row) => !Array.isArray(row) || row.length !== dim)) {
     throw new Error(`${where}: option "samples" is not a non-empty number[][] with rows of length ${dim}, expected [S, ${dim}]`);
@@ -536,9 +536,9 @@ export function logisticRegression(options: LogisticRegressionOptions): Logistic
       if (theta.length !== dim) throw new Error(`logisticRegression.coefficients: option "theta" has length ${theta.length}, expected ${dim}`);
       return coefficients64(theta);
     },
-    testLogPredictive(samples) {
+    async testLogPredictive(samples) {
       requireTest('testLogPredictive');
-      const thetas = readSamples('logisticRegression.testLogPredictive', samples, dim);
+      const thetas = await readSamples('logisticRegression.testLogPredictive', samples, dim);
       const S = thetas.length;
       const perSample = thetas.map((theta) => testLogLikelihoods(coefficients64(theta)));
       let total = 0;
@@ -548,9 +548,9 @@ export function logisticRegression(options: LogisticRegressionOptions): Logistic
       }
       return total / test.y.length;
     },
-    testMeanLogDensity(samples) {
+    async testMeanLogDensity(samples) {
       requireTest('testMeanLogDensity');
-      const thetas = readSamples('logisticRegression.testMeanLogDensity', samples, dim);
+      const thetas = await readSamples('logisticRegression.testMeanLogDensity', samples, dim);
       let total = 0;
       for (const theta of thetas) {
         const logLik = testLogLikelihoods(coefficients64(theta)).reduce((a, b) => a + b, 0);

@@ -33,6 +33,7 @@ import * as tf from '@tensorflow/tfjs';
 import { choleskySolve, matrix, type Matrix } from '../core/linalg.js';
 import { exp, logSumExp, matMul, sumSquares } from '../core/ops.js';
 import { categorical, normal, split, type Key } from '../core/random.js';
+import { readValues } from '../core/readback.js';
 import { normalCdf } from '../core/special.js';
 import { checkNumberArray, checkSampleCount, invalidOption } from '../core/validate.js';
 import { parseCovariance, type CovarianceSpec, type ParsedCovariance } from './gaussian.js';
@@ -372,12 +373,10 @@ export function gaussianMixture(options: GaussianMixtureOptions): GaussianMixtur
     modeWeightsExact: exact !== null,
     modes: {
       weights: exact ?? normalised.slice(),
-      assign(x: tf.Tensor2D): Int32Array {
+      async assign(x: tf.Tensor2D): Promise<Int32Array> {
         checkPositions(`${name}.modes.assign`, x, d, 'x');
         const idx = tf.tidy(() => tf.argMax(assignBy === 'likelihood' ? componentLogDensities(x) : logits(x), 1));
-        const out = Int32Array.from(idx.dataSync());
-        idx.dispose();
-        return out;
+        return Int32Array.from(await readValues(idx).finally(() => idx.dispose()));
       },
     },
     logDensity(x: tf.Tensor2D): tf.Tensor1D {

@@ -16,6 +16,7 @@
  * targets, which is inconsistent; see `PHI_FOUR_SLIPS_REFERENCE`.)
  */
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from '../core/readback.js';
 import { checkInteger, checkNumber, invalidOption } from '../core/validate.js';
 import { checkPositions, type Target } from './target.js';
 
@@ -313,13 +314,12 @@ export function phiFour(options: PhiFourOptions = {}): PhiFourTarget {
     },
     modes: {
       weights: [...laplace.weights],
-      assign(x) {
+      async assign(x) {
         check(x, 'modes.assign');
         const statistic = tf.tidy(() =>
           modeStatistic === 'mean' ? tf.mean(x, 1) : tf.slice(x, [0, middle], [-1, 1]).reshape([-1]),
         );
-        const values = statistic.dataSync();
-        statistic.dispose();
+        const values = await readValues(statistic).finally(() => statistic.dispose());
         // mode 0 = negative field, mode 1 = positive field (a statistic of exactly 0 counts as positive)
         return Int32Array.from(values, (v) => (v < 0 ? 0 : 1));
       },

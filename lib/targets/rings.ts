@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { exp, logSumExp, sumSquares } from '../core/ops.js';
 import { uniformArray, type Key } from '../core/random.js';
+import { readValues } from '../core/readback.js';
 import { normalCdf, normalLogCdf, normalQuantile } from '../core/special.js';
 import { checkNumber, checkNumberArray, checkSampleCount, invalidOption } from '../core/validate.js';
 import { checkPositions, type Modes, type Target } from './target.js';
@@ -151,9 +152,9 @@ export function rings(options: RingsOptions): RingsTarget {
 
   const modes: Modes = {
     weights: modeWeights,
-    assign(x: tf.Tensor2D): Int32Array {
+    async assign(x: tf.Tensor2D): Promise<Int32Array> {
       checkPositions(`${name}.modes.assign`, x, 2, 'x');
-      const values = x.dataSync();
+      const values = await readValues(x);
       const n = x.shape[0];
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {

@@ -4,13 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Key } from '../core/random.js';
+import { readValues } from '../core/readback.js';
 import { invalidOption, verbatim } from '../core/validate.js';
 
 export interface Modes {
   /** True mode weights (sum to 1). */
   weights: number[];
-  /** Index of the mode each row of x belongs to (int32, length n). */
-  assign(x: tf.Tensor2D): Int32Array;
+  /** Index of the mode each row of x belongs to (int32, length n), read back once, asynchronously. */
+  assign(x: tf.Tensor2D): Promise<Int32Array>;
 }
 
 export interface Target {
@@ -57,9 +58,9 @@ export function checkPositions(where: string, x: unknown, dim: number, option = 
   }
 }
 
-/** Throw a clear error if x holds NaN or infinite entries (one read-back: use at boundaries, not in loops). */
-export function checkFinite(where: string, x: tf.Tensor, option = 'position'): void {
-  const values = x.dataSync();
+/** Throw a clear error if x holds NaN or infinite entries (one async read-back: use at boundaries, not in loops). */
+export async function checkFinite(where: string, x: tf.Tensor, option = 'position'): Promise<void> {
+  const values = await readValues(x);
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
       throw new Error(`${where}: option "${option}" has a non-finite entry ${values[i]} at flat index ${i}, expected finite values`);

@@ -17,6 +17,7 @@
  * nfmcmc reference pre-trains its flows with wd = 1e-4 (spec section 1.3).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readAll, readIfOnHost } from '../core/readback.js';
 
 export interface AdamOptions {
   learningRate: number;
@@ -109,8 +110,13 @@ export class Adam {
     const lrT = (this.learningRate * Math.sqrt(1 - this.beta2 ** this.step)) / (1 - this.beta1 ** this.step);
     // eps scaled so that lrT * m / (sqrt(v) + epsT) equals the textbook update with eps outside the bias correction.
     const epsT = this.epsilon * Math.sqrt(1 - this.beta2 ** this.step);
-    const host = this.placement === 'auto' ? HOST_BACKENDS.has(tf.getBackend()) : this.placement === 'host';
-    if (host && this.device) this.dispose(); // moments move back to the host
+    // The host path reads values synchronously: only where the backend keeps tensors in host memory.
+    const onHost = HOST_BACKENDS.has(tf.getBackend());
+    if (this.placement === 'host' && !onHost) {
+      throw new Error(`adam: option "placement" = 'host' on the ${tf.getBackend()} backend, expected 'auto' or 'device' there (the host path reads tensors synchronously, which only cpu and wasm allow)`);
+    }
+    const host = this.placement === 'auto' ? onHost : this.placement === 'host';
+    if (host && this.device) this.movesMomentsToHost();
     this.variables.forEach((variable, i) => {
       const g = grads[i];
       if (g == null) return;
@@ -123,8 +129,8 @@ export class Adam {
   }
 
   private updateOnHost(variable: tf.Variable, g: tf.Tensor, i: number, lrT: number, epsT: number): void {
-    const grad = g.dataSync() as Float32Array;
-    const theta = Float32Array.from(variable.dataSync() as Float32Array);
+    const grad = readIfOnHost(g) as Float32Array;
+    const theta = Float32Array.from(readIfOnHost(variable) as Float32Array);
     const m = this.m[i];
     const v = this.v[i];
     const { beta1: b1, beta2: b2, weightDecay: wd } = this;
@@ -155,23 +161,35 @@ export class Adam {
     });
   }
 
-  /** Moments back on the host (device backends keep them as variables until a state is asked for). */
-  private syncMoments(): void {
+  /** Moments back on the host (device backends keep them as variables until a state is asked for): one read. */
+  private async syncMoments(): Promise<void> {
     if (this.device == null) return;
-    this.m = this.device.map((d) => d.m.dataSync() as Float32Array);
-    this.v = this.device.map((d) => d.v.dataSync() as Float32Array);
+    const values = await readAll(this.device.flatMap((d) => [d.m, d.v]));
+    this.m = this.device.map((_, i) => Float32Array.from(values[2 * i]));
+    this.v = this.device.map((_, i) => Float32Array.from(values[2 * i + 1]));
   }
 
-  /** Free the device-side moments (host-side state is plain arrays). */
-  dispose(): void {
-    this.syncMoments();
+  /** A switch to the host path on a host backend (placement 'device' then 'host'): the moments follow. */
+  private movesMomentsToHost(): void {
+    this.m = this.device!.map((d) => Float32Array.from(readIfOnHost(d.m)!));
+    this.v = this.device!.map((d) => Float32Array.from(readIfOnHost(d.v)!));
+    this.freeDeviceMoments();
+  }
+
+  private freeDeviceMoments(): void {
     if (this.device) tf.dispose(this.device.flatMap((d) => [d.m, d.v]));
     this.device = null;
   }
 
-  /** Plain-data state for checkpoints. */
-  getState(): AdamState {
-    this.syncMoments();
+  /** Free the device-side moments, keeping them on the host first (one read). */
+  async dispose(): Promise<void> {
+    await this.syncMoments();
+    this.freeDeviceMoments();
+  }
+
+  /** Plain-data state for checkpoints (one read of the device-side moments, if any). */
+  async getState(): Promise<AdamState> {
+    await this.syncMoments();
     return { step: this.step, m: this.m.map((a) => Array.from(a)), v: this.v.map((a) => Array.from(a)) };
   }
 
@@ -182,7 +200,7 @@ export class Adam {
     if (!Number.isInteger(state?.step) || state.step < 0 || !fits(state.m) || !fits(state.v)) {
       throw new Error(`adam.setState: state does not match ${sizes.length} variables of sizes [${sizes}]`);
     }
-    this.dispose();
+    this.freeDeviceMoments();
     this.step = state.step;
     this.m = state.m.map((a) => Float32Array.from(a));
     this.v = state.v.map((a) => Float32Array.from(a));

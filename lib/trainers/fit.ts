@@ -28,6 +28,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { foldIn, type Key } from '../core/random.js';
+import { readScalar } from '../core/readback.js';
 import { checkChoice, checkInteger, checkNumber, invalidOption, showValue } from '../core/validate.js';
 import { formatProgressLine, writeStderr, yieldToEventLoop } from '../core/progress.js';
 import {
@@ -40,7 +41,7 @@ import {
   writeJsonAtomic,
   type EncodedTensor,
 } from '../core/checkpointFile.js';
-import { Adam, type AdamOptions } from './adam.js';
+import { Adam, type AdamOptions, type AdamState } from './adam.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Types
@@ -279,11 +280,11 @@ function finiteProbe(value: tf.Scalar, grads: tf.Tensor[]): tf.Scalar {
 /** Values of the variables and the optimiser state at a chunk start (for the rollback of nonFinite: 'error'). */
 interface Snapshot {
   values: tf.Tensor[];
-  optimizerState: ReturnType<Adam['getState']>;
+  optimizerState: AdamState;
 }
 
-function takeSnapshot(opts: CheckedOptions): Snapshot {
-  return { values: opts.variables.map((v) => tf.clone(v)), optimizerState: opts.optimizer.getState() };
+async function takeSnapshot(opts: CheckedOptions): Promise<Snapshot> {
+  return { values: opts.variables.map((v) => tf.clone(v)), optimizerState: await opts.optimizer.getState() };
 }
 
 function restoreSnapshot(opts: CheckedOptions, snapshot: Snapshot): void {
@@ -338,7 +339,7 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
   const nextMultiple = (step: number, period: number) => (Number.isFinite(period) ? (Math.floor(step / period) + 1) * period : Infinity);
 
   /** One step: gradients, the probe, and (unless skipped) the Adam update. Returns the loss and the probe. */
-  const runStep = (i: number): { value: tf.Scalar; probe: tf.Scalar } => {
+  const runStep = async (i: number): Promise<{ value: tf.Scalar; probe: tf.Scalar }> => {
     optimizer.learningRate = learningRateAt(ctx, schedule, i);
     const stepKey = foldIn(ctx.key, i);
     const { value, grads } = tf.variableGrads(() => {
@@ -350,7 +351,7 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
     }, variables);
     const gradList = variables.map((v) => grads[v.name]);
     const probe = finiteProbe(value, gradList.filter((g): g is tf.Tensor => g !== undefined));
-    if (opts.nonFinite === 'skip' && !Number.isFinite(probe.dataSync()[0])) {
+    if (opts.nonFinite === 'skip' && !Number.isFinite(await readScalar(probe))) {
       ctx.skippedSteps.push(i);
     } else {
       optimizer.applyGradients(gradList);
@@ -367,12 +368,12 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
     }
     const begin = ctx.stepsDone;
     const end = Math.min(begin + opts.chunkSize, opts.steps, nextMultiple(begin, every), nextMultiple(begin, opts.logEvery));
-    const snapshot = opts.nonFinite === 'error' ? takeSnapshot(opts) : undefined;
+    const snapshot = opts.nonFinite === 'error' ? await takeSnapshot(opts) : undefined;
     const values: tf.Tensor[] = [];
     const probes: tf.Tensor[] = [];
     try {
       for (let i = begin; i < end; i++) {
-        const { value, probe } = runStep(i);
+        const { value, probe } = await runStep(i);
         values.push(value);
         if (opts.nonFinite === 'error') probes.push(probe);
         else probe.dispose();
@@ -534,7 +535,7 @@ function optimizerSettings(optimizer: Adam, learningRate: number): OptimizerSett
 async function writeCheckpoint(path: string, ctx: FitContext, opts: CheckedOptions): Promise<void> {
   const variables: EncodedTensor[] = [];
   for (const [i, v] of opts.variables.entries()) variables.push(await encodeTensor(v, `fit checkpoint: variable ${i} ("${v.name}")`));
-  const state = opts.optimizer.getState();
+  const state = await opts.optimizer.getState();
   const file: FitCheckpointFile = {
     format: 'sampling-lab/fit-checkpoint',
     version: 1,

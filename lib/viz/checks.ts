@@ -15,7 +15,8 @@ export function show(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
   if (Array.isArray(value) && value.length > 16) return `an array of length ${value.length}`;
   if (typeof value === 'object' && Array.isArray((value as { shape?: unknown }).shape)) {
-    return `an object of shape [${(value as { shape: unknown[] }).shape.join(', ')}]`;
+    const what = typeof (value as { data?: unknown }).data === 'function' ? 'a tensor' : 'an object';
+    return `${what} of shape [${(value as { shape: unknown[] }).shape.join(', ')}]`;
   }
   try {
     let s = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));

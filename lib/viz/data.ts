@@ -4,10 +4,12 @@
  * A matrix `[rows, cols]` (samples `[n, d]`, a trace `[steps, chains]`) may be given as
  *   - an array of rows: `number[][]`, or an array of typed arrays (`Float32Array[]`), all of one length;
  *   - `{ shape: [rows, cols], data }` with `data` row-major (`number[]` or any typed array);
- *   - a tensor-like object `{ shape: [rows, cols], dataSync() }` (a tf.Tensor2D: read once, not disposed);
  *   - an arquero table (or any object with `numRows()`, `columnNames()` and `array(name)`): each column is
  *     one coordinate, in `columnNames()` order.
  * A 1-D input (`number[]`, a typed array, shape `[n]`) is accepted where a builder says so (`cols: 1`).
+ * Host data only: the builders are synchronous and a tensor's values can only be read asynchronously (webgpu),
+ * so a tensor is refused with an error that says to pass `await x.array()` (or `{ shape: x.shape, data: await
+ * x.data() }`) instead.
  *
  * Rows of records (`sweepCurves`, `heatmap`, `modeWeightBars`) may be given as an array of plain objects or as
  * an arquero table (read with `objects()`).
@@ -19,11 +21,6 @@ export interface ShapedData {
   readonly data: ArrayLike<number>;
 }
 
-export interface TensorLike {
-  readonly shape: readonly number[];
-  dataSync(): ArrayLike<number>;
-}
-
 /** The part of an arquero table (`aq.table`, `aq.from`) the builders use. */
 export interface TableLike {
   numRows(): number;
@@ -32,8 +29,8 @@ export interface TableLike {
   objects(): object[];
 }
 
-export type MatrixInput = readonly ArrayLike<number>[] | ShapedData | TensorLike | TableLike;
-export type VectorInput = ArrayLike<number> | ShapedData | TensorLike;
+export type MatrixInput = readonly ArrayLike<number>[] | ShapedData | TableLike;
+export type VectorInput = ArrayLike<number> | ShapedData;
 export type RowsInput<R> = readonly R[] | TableLike;
 
 /** A dense row-major float64 matrix (non-finite entries kept as they are). */
@@ -55,6 +52,11 @@ export function isTableLike(value: unknown): value is TableLike {
 
 function isNumericArrayLike(value: unknown): value is ArrayLike<number> {
   return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
+}
+
+/** A tf.Tensor, or anything shaped like one (its values come from methods, not a `data` array). */
+function isTensorLike(value: unknown): boolean {
+  return shapeOf(value) !== undefined && typeof (value as { data?: unknown }).data === 'function';
 }
 
 function shapeOf(value: unknown): readonly number[] | undefined {
@@ -82,11 +84,14 @@ export function readMatrix(
   options: { cols?: number; minRows?: number } = {},
 ): Matrix {
   const { cols, minRows = 1 } = options;
-  const expected = `a matrix${cols ? ` [n, ${cols}]` : ''} (number[][], {shape, data}, a tensor or an arquero table)`;
+  const expected = `a matrix${cols ? ` [n, ${cols}]` : ''} (number[][], {shape, data} or an arquero table)`;
   let rows: number;
   let width: number;
   let data: Float64Array;
   const shape = shapeOf(value);
+  if (isTensorLike(value)) {
+    fail(fn, option, value, `${expected}, not a tensor: pass \`await x.array()\` for a tensor x (chart builders take host data)`);
+  }
   if (isTableLike(value)) {
     const names = value.columnNames();
     rows = value.numRows();
@@ -101,10 +106,7 @@ export function readMatrix(
       }
     });
   } else if (shape) {
-    const raw =
-      typeof (value as TensorLike).dataSync === 'function'
-        ? (value as TensorLike).dataSync()
-        : (value as ShapedData).data;
+    const raw = (value as ShapedData).data;
     if (!isNumericArrayLike(raw)) fail(fn, option, value, `${expected}; its "data" is not an array of numbers`);
     if (shape.length === 1 && cols === 1) {
       rows = shape[0];

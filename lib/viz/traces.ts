@@ -1,7 +1,7 @@
 /**
  * MCMC trace plots: one line per chain of a scalar (a coordinate, the log-density, a step size) against the step.
  *
- *   traces({ trace: xs, label: 'x₁' })            // xs: [steps, chains] (number[][] rows = steps, {shape,data}, tensor)
+ *   traces({ trace: xs, label: 'x₁' })            // xs: [steps, chains] (number[][] rows = steps, {shape,data}; tensor: await x.array())
  *   traces({ chains: [chainA, chainB], label })    // or one array per chain (lengths may differ)
  *
  * Dataset in the spec (one CSV): `traces` {step, chain, value}. Non-finite values are kept as `value: null` and

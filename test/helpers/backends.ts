@@ -18,7 +18,11 @@ export function onBackends(names: BackendName[], body: (name: BackendName) => vo
   }
 }
 
-/** Use one backend for a whole file (the default test backend is wasm, the one users get here). */
+/**
+ * Use one backend for a whole file (the default test backend is wasm, the one users get here).
+ * `SAMPLING_LAB_TEST_BACKEND=webgpu` runs such files on another backend instead, e.g. the papers' end-to-end tests
+ * on SwiftShader: `SAMPLING_LAB_TEST_BACKEND=webgpu npm run test:only -- experiments-`.
+ */
 export async function useBackend(name: BackendName = 'wasm'): Promise<void> {
-  await initBackend({ force: name });
+  await initBackend({ force: process.env.SAMPLING_LAB_TEST_BACKEND || name });
 }

@@ -69,7 +69,7 @@ test('the second-order kernel beats the first-order kernel in final ESS at 16 le
     for (const seed of SEEDS) {
       const r = await amc(key(seed), { model, target: mixture, kernel, numParticles: N, numLevels: 16, resampleThreshold: 0 });
       ess[kernel].push(r.ess / N);
-      modeError[kernel].push(Math.abs(modeZeroWeight(r.logWeights, mixture.modes.assign(r.particles)) - mixture.modes.weights[0]));
+      modeError[kernel].push(Math.abs(modeZeroWeight(r.logWeights, await mixture.modes.assign(r.particles)) - mixture.modes.weights[0]));
       r.particles.dispose();
     }
   }

@@ -43,7 +43,7 @@ function marginalCdf(j: number): (x: number) => number {
 describe('probability-flow ODE, statistical', () => {
   before(() => useBackend('wasm'));
 
-  test('exact noise samples flow back to samples of the mixture (moments, mode fraction, marginal KS)', () => {
+  test('exact noise samples flow back to samples of the mixture (moments, mode fraction, marginal KS)', async () => {
     const mixture = mixture2d();
     const model = perfectModel(mixture, vpSchedule());
     const n = 4000;
@@ -63,8 +63,8 @@ describe('probability-flow ODE, statistical', () => {
     }
     const exactSamples = mixture.sample(key(2), n);
     const fraction = (a: Int32Array) => a.filter((m) => m === 0).length / n;
-    const flowed = fraction(mixture.modes.assign(x));
-    const exact = fraction(mixture.modes.assign(exactSamples));
+    const flowed = fraction(await mixture.modes.assign(x));
+    const exact = fraction(await mixture.modes.assign(exactSamples));
     const p = WEIGHTS[0];
     assert.ok(Math.abs(flowed - exact) < Z * Math.sqrt((2 * p * (1 - p)) / n), `mode 0 fraction ${flowed} vs exact samples ${exact}`);
     tf.dispose([noise, x, exactSamples]);

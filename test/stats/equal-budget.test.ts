@@ -34,7 +34,7 @@ before(async () => {
   const R = Math.max(...target.components.means.map((m) => Math.hypot(...m)));
   referenceVariance = R * R + 0.5;
   const exact = target.sample(key(4242), NUM_EXACT);
-  exactFirstMode = modeWeights(target.modes.assign(exact), 2)[0];
+  exactFirstMode = modeWeights(await target.modes.assign(exact), 2)[0];
   exact.dispose();
 });
 after(() => target.dispose());
@@ -45,10 +45,10 @@ function logZVariance(result: GeometricPathRunResult): number {
   return variance;
 }
 
-function check(name: string, result: GeometricPathRunResult): void {
+async function check(name: string, result: GeometricPathRunResult): Promise<void> {
   const logZSd = Math.sqrt(logZVariance(result));
   const p = exactFirstMode;
-  const h = modeWeights(target.modes.assign(result.samples), 2, result.weights)[0];
+  const h = modeWeights(await target.modes.assign(result.samples), 2, result.weights)[0];
   const resamplings = result.levels.filter((l) => l.resampled).length;
   const modeVariance = name === 'ais'
     ? p * (1 - p) * (1 / result.ess + 1 / NUM_EXACT)
@@ -64,13 +64,13 @@ function check(name: string, result: GeometricPathRunResult): void {
 
 test('SMC at budget 512 (SLIPS settings: multinomial resampling at every level): log Z and mode weight', async () => {
   const result = await smcAtBudget(key(11), target, { budget: 512, numMcmcSteps: 8, numParticles: N, referenceVariance, stepSize: 0.1 });
-  check('smc', result);
+  await check('smc', result);
   result.samples.dispose();
 });
 
 test('AIS at budget 512: log Z, weighted mode weight and weighted mean', async () => {
   const result = await aisAtBudget(key(12), target, { budget: 512, numMcmcSteps: 8, numParticles: N, referenceVariance, stepSize: 0.1 });
-  check('ais', result);
+  await check('ais', result);
   const x = result.samples.dataSync();
   for (let j = 0; j < 2; j++) {
     let mean = 0;

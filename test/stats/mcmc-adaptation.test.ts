@@ -67,12 +67,12 @@ for (const [name, delta, make, extra] of [
   ['hmc', 0.8, (t: TestTarget) => hmc(t), { numIntegrationSteps: 5 }],
   ['mala', 0.574, (t: TestTarget) => mala(t), {}],
 ] as const) {
-  test(`dual averaging tunes ${name} to the target acceptance ${delta} on the correlated Gaussian`, () => {
+  test(`dual averaging tunes ${name} to the target acceptance ${delta} on the correlated Gaussian`, async () => {
     const target = targets[0];
     const kernel = make(target) as Kernel<ChainState, any>;
     const chains = 256;
     const [kStart, kAdapt, kMeasure] = split(key(5), 3);
-    let state = kernel.init(target.sample(kStart, chains));
+    let state = await kernel.init(target.sample(kStart, chains));
     let da = dualAveraging.init(0.01, { targetAcceptance: delta });
     for (let i = 0; i < 300; i++) {
       const out = stepAndRead(kernel, foldIn(kAdapt, i), state, { ...extra, stepSize: dualAveraging.stepSize(da) }, (info) => tf.mean(info.acceptanceRate));
@@ -95,21 +95,21 @@ for (const [name, delta, make, extra] of [
   });
 }
 
-test('mass-matrix adaptation recovers the diagonal variances from HMC draws within MC error', () => {
+test('mass-matrix adaptation recovers the diagonal variances from HMC draws within MC error', async () => {
   const groups = 20;
   const perGroup = 25;
   const chains = groups * perGroup;
   for (const target of targets) {
     const kernel = hmc(target);
     const [kStart, kRun] = split(key(6), 2);
-    let state = kernel.init(target.sample(kStart, chains)); // stationary from the start: no burn-in needed
+    let state = await kernel.init(target.sample(kStart, chains)); // stationary from the start: no burn-in needed
     let pooled = massMatrixAdaptation.init(target.dim);
     let grouped = Array.from({ length: groups }, () => massMatrixAdaptation.init(target.dim));
     for (let i = 0; i < 100; i++) {
       state = advance(state, (s) => kernel.step(foldIn(kRun, i), s, { stepSize: 0.3, numIntegrationSteps: 5, jitter: 0.2 }).state);
       const x = state.position.dataSync();
-      pooled = massMatrixAdaptation.update(pooled, state.position);
-      grouped = grouped.map((g, gi) => massMatrixAdaptation.update(g, x.subarray(gi * perGroup * target.dim, (gi + 1) * perGroup * target.dim) as Float32Array));
+      pooled = await massMatrixAdaptation.update(pooled, state.position);
+      grouped = await Promise.all(grouped.map((g, gi) => massMatrixAdaptation.update(g, x.subarray(gi * perGroup * target.dim, (gi + 1) * perGroup * target.dim) as Float32Array)));
     }
     tf.dispose(state);
     const estimate = massMatrixAdaptation.variance(pooled);
@@ -128,12 +128,12 @@ test('mass-matrix adaptation recovers the diagonal variances from HMC draws with
 type Rule = 'slips' | 'lrds' | 'shared';
 
 /** MALA on the Gaussian from step size h0 under a multiplicative rule; returns the final step sizes and acceptance. */
-function runRule(rule: Rule, h0: number, seed: number): { median: number; acceptance: number } {
+async function runRule(rule: Rule, h0: number, seed: number): Promise<{ median: number; acceptance: number }> {
   const target = targets[0];
   const kernel = mala(target);
   const chains = 256;
   const [kStart, kRun] = split(key(seed), 2);
-  let state = kernel.init(target.sample(kStart, chains));
+  let state = await kernel.init(target.sample(kStart, chains));
   let perChain = tf.fill([chains], h0) as tf.Tensor1D;
   let shared = h0;
   // LRDS moves by 1% per step: it needs log(300) / log(1.01) ~ 570 steps to climb from 1e-3 to h ~ 0.3.
@@ -165,9 +165,9 @@ function runRule(rule: Rule, h0: number, seed: number): { median: number; accept
 }
 
 for (const rule of ['slips', 'lrds', 'shared'] as const) {
-  test(`the ${rule} multiplicative rule moves h the right way from both sides`, () => {
-    const fromSmall = runRule(rule, 1e-3, 7);
-    const fromLarge = runRule(rule, 5, 8);
+  test(`the ${rule} multiplicative rule moves h the right way from both sides`, async () => {
+    const fromSmall = await runRule(rule, 1e-3, 7);
+    const fromLarge = await runRule(rule, 5, 8);
     console.log(
       `# ${rule}: from 1e-3 -> median h ${fromSmall.median.toFixed(4)} (acceptance ${fromSmall.acceptance.toFixed(3)}), ` +
         `from 5 -> ${fromLarge.median.toFixed(4)} (acceptance ${fromLarge.acceptance.toFixed(3)})`,

@@ -81,12 +81,12 @@ function pValues(target: TestTarget, end: tf.Tensor2D, seed: number): number[] {
 for (const c of CASES) {
   describe(c.name, () => {
     for (const which of [0, 1]) {
-      test(`exact draws stay exact after ${K} steps on ${which === 0 ? 'the correlated 3-d Gaussian' : 'the skewed 1-d mixture'}`, () => {
+      test(`exact draws stay exact after ${K} steps on ${which === 0 ? 'the correlated 3-d Gaussian' : 'the skewed 1-d mixture'}`, async () => {
         const target = targets[which];
         const { kernel, params, owned, dispose } = c.make(target);
         const [kStart, kRun] = split(key(31 + which), 2);
         const start = target.sample(kStart, N);
-        let state = kernel.init(start);
+        let state = await kernel.init(start);
         start.dispose();
         let accepted = 0;
         for (let i = 0; i < K; i++) {

@@ -71,13 +71,13 @@ after(() => targets.forEach((t) => t.dispose()));
 for (const c of CASES) {
   describe(c.name, () => {
     for (const which of [0, 1]) {
-      test(`mean and variance within ${Z} MCSE on ${which === 0 ? 'the correlated 3-d Gaussian' : 'the skewed 1-d mixture'}`, () => {
+      test(`mean and variance within ${Z} MCSE on ${which === 0 ? 'the correlated 3-d Gaussian' : 'the skewed 1-d mixture'}`, async () => {
         const target = targets[which];
         const { kernel, dispose } = c.make(target);
         const params = c.params(target.dim);
         const [kInit, kRun] = split(key(2024 + which), 2);
         const start = normal(kInit, [CHAINS, target.dim]) as tf.Tensor2D;
-        let state = kernel.init(start);
+        let state = await kernel.init(start);
         start.dispose();
         const moments = new ChainMoments(CHAINS, target.mean);
         let acceptance = 0;

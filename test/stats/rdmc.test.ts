@@ -226,8 +226,8 @@ test('exact score, asymmetric 2-D mixture from exact p_T samples: KS per coordin
     );
   }
   const exact = mixture.sample(referenceKey, 20000);
-  const pExact = modeWeights(mixture.modes.assign(exact), 2)[0];
-  const pRdmc = modeWeights(mixture.modes.assign(result.samples), 2)[0];
+  const pExact = modeWeights(await mixture.modes.assign(exact), 2)[0];
+  const pRdmc = modeWeights(await mixture.modes.assign(result.samples), 2)[0];
   const se = Math.sqrt(pExact * (1 - pExact) * (1 / n + 1 / 20000));
   assert.ok(Math.abs(pRdmc - pExact) < Z * se, `first-mode fraction ${pRdmc} vs ${pExact} among exact samples (SE ${se})`);
   tf.dispose([exact, result.samples]);

@@ -100,7 +100,7 @@ async function checkExactReproduction(dim: number, schedule: LocalizationSchedul
   const reference = mixture.sample(kReference, N);
   try {
     checkKsPerCoordinate(samples, reference, `d = ${dim}, X̂ vs exact samples`);
-    const assigned = mixture.modes.assign(samples);
+    const assigned = await mixture.modes.assign(samples);
     const weights = mixture.modes.weights;
     for (let k = 0; k < 2; k++) {
       let count = 0;

@@ -47,7 +47,7 @@ test('SLIPS (MCMC denoiser) recovers the 2/3 : 1/3 mode weights of the two-modes
     numChains: 2,
     numInitSteps: 10,
   });
-  const modes = target.modes.assign(samples);
+  const modes = await target.modes.assign(samples);
   samples.dispose();
   let first = 0;
   for (let i = 0; i < numParticles; i++) if (modes[i] === 0) first++;

@@ -51,7 +51,7 @@ test('SMC recovers the 2/3 : 1/3 mode weights of the two-modes target in d = 8',
     resampleThreshold: 1,
     adaptStepSize: { targetAcceptance: 0.574 },
   });
-  const modes = target.modes.assign(result.particles);
+  const modes = await target.modes.assign(result.particles);
   result.particles.dispose();
   let firstMode = 0;
   for (let i = 0; i < numParticles; i++) if (modes[i] === 0) firstMode += Math.exp(result.logWeights[i]);

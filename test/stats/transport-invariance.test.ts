@@ -65,8 +65,8 @@ function pValues(end: tf.Tensor2D, fresh: tf.Tensor2D): number[] {
 }
 
 /** Run k steps from `start`; returns the data-space end points and the mean fraction of chains that moved per step. */
-function runSteps(kernel: Kernel<ChainState, any>, params: object, start: tf.Tensor2D, seed: number, positionOf: (s: ChainState) => tf.Tensor2D) {
-  let state = kernel.init(start);
+async function runSteps(kernel: Kernel<ChainState, any>, params: object, start: tf.Tensor2D, seed: number, positionOf: (s: ChainState) => tf.Tensor2D) {
+  let state = await kernel.init(start);
   let moved = 0;
   for (let i = 0; i < K; i++) {
     let fraction: tf.Tensor | null = null;
@@ -86,11 +86,11 @@ function runSteps(kernel: Kernel<ChainState, any>, params: object, start: tf.Ten
 for (const [which, label] of ['gaussian', 'mixture'].entries()) {
   describe(label, () => {
     for (const [c, sampler] of TRANSPORT_CASES.entries()) {
-      test(`${sampler.name}: exact draws stay exact after ${K} steps`, () => {
+      test(`${sampler.name}: exact draws stay exact after ${K} steps`, async () => {
         const s = settings[which];
         const [kStart, kFresh] = split(key(500 + 10 * which + c), 2);
         const start = s.target.sample(kStart, N);
-        const { end, moved } = runSteps(sampler.make(s.target, s.flow), sampler.params(s.stepScale), start, 600 + 10 * which + c, sampler.position);
+        const { end, moved } = await runSteps(sampler.make(s.target, s.flow), sampler.params(s.stepScale), start, 600 + 10 * which + c, sampler.position);
         const fresh = s.target.sample(kFresh, N);
         const p = pValues(end, fresh);
         console.log(`# ${sampler.name} on ${s.name}: moved ${moved.toFixed(3)}, KS p-values ${p.map((v) => v.toFixed(3)).join(', ')}`);
@@ -102,7 +102,7 @@ for (const [which, label] of ['gaussian', 'mixture'].entries()) {
   });
 }
 
-test('transport ESS keeps pi_T invariant in latent space; the reference likelihood L = pi_T does not', () => {
+test('transport ESS keeps pi_T invariant in latent space; the reference likelihood L = pi_T does not', async () => {
   const target = settings[0].target;
   const perfect = gaussianFlow(MEAN, COV);
   const cases: { name: string; flow: Flow; buggy: boolean }[] = [
@@ -118,7 +118,7 @@ test('transport ESS keeps pi_T invariant in latent space; the reference likeliho
       : latent;
     const [kStart, kFresh] = split(key(700 + i), 2);
     const start = latent.sample!(kStart, N);
-    const { end } = runSteps(ellipticalSlice(sliced), {}, start, 800 + i, (s) => s.position);
+    const { end } = await runSteps(ellipticalSlice(sliced), {}, start, 800 + i, (s) => s.position);
     const fresh = latent.sample!(kFresh, N);
     const p = pValues(end, fresh);
     console.log(`# transport ESS, ${c.name}: latent KS p-values ${p.map((v) => v.toExponential(2)).join(', ')}`);

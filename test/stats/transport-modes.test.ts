@@ -80,7 +80,7 @@ function startInModeZero(means: number[][], seed: number): tf.Tensor2D {
 }
 
 /** Run `steps` steps and return the mode labels of the final (data-space) positions and the mean global acceptance. */
-function finalModes(
+async function finalModes(
   target: GaussianMixtureTarget,
   kernel: Kernel<ChainState, any>,
   params: object,
@@ -88,8 +88,8 @@ function finalModes(
   start: tf.Tensor2D,
   seed: number,
   positionOf: (s: ChainState) => tf.Tensor2D = (s) => s.position,
-): { labels: Int32Array; globalAcceptance: number } {
-  let state = kernel.init(start);
+): Promise<{ labels: Int32Array; globalAcceptance: number }> {
+  let state = await kernel.init(start);
   let acceptance = 0;
   for (let i = 0; i < steps; i++) {
     let rate: tf.Tensor | null = null;
@@ -104,7 +104,7 @@ function finalModes(
       (rate as tf.Tensor).dispose();
     }
   }
-  const labels = target.modes.assign(positionOf(state));
+  const labels = await target.modes.assign(positionOf(state));
   tf.dispose(state);
   return { labels, globalAcceptance: acceptance };
 }
@@ -115,10 +115,10 @@ function fractionInModeZero(labels: Int32Array): number {
 
 for (const [dimName, means] of Object.entries(MEANS)) {
   describe(`${dimName} mixture`, () => {
-    test('local-only MALA stays in its starting mode', () => {
+    test('local-only MALA stays in its starting mode', async () => {
       const { target } = settings[dimName];
       const start = startInModeZero(means, 1);
-      const { labels } = finalModes(target, mala(target), { stepSize: STEP_SIZE }, CYCLES * (1 + LOCAL_STEPS), start, 2);
+      const { labels } = await finalModes(target, mala(target), { stepSize: STEP_SIZE }, CYCLES * (1 + LOCAL_STEPS), start, 2);
       const f = fractionInModeZero(labels);
       const se = Math.sqrt((WEIGHTS[0] * WEIGHTS[1]) / CHAINS);
       console.log(`# MALA only (${dimName}): fraction in mode 0 = ${f.toFixed(3)} (exact ${target.modes.weights[0].toFixed(3)}, binomial SE ${se.toFixed(3)})`);
@@ -144,10 +144,10 @@ for (const [dimName, means] of Object.entries(MEANS)) {
       },
     ];
     for (const [c, gl] of globalLocalCases.entries()) {
-      test(`${gl.name} recovers the mode weights within binomial SE`, () => {
+      test(`${gl.name} recovers the mode weights within binomial SE`, async () => {
         const s = settings[dimName];
         const start = startInModeZero(means, 10 + c);
-        const { labels, globalAcceptance } = finalModes(s.target, gl.make(s), gl.params, CYCLES, start, 20 + c);
+        const { labels, globalAcceptance } = await finalModes(s.target, gl.make(s), gl.params, CYCLES, start, 20 + c);
         console.log(
           `# ${gl.name} (${dimName}): fraction in mode 0 = ${fractionInModeZero(labels).toFixed(3)} ` +
             `(exact ${s.target.modes.weights[0].toFixed(3)}), global acceptance ${globalAcceptance.toFixed(3)}`,
@@ -157,23 +157,23 @@ for (const [dimName, means] of Object.entries(MEANS)) {
       });
     }
 
-    test('neural IS estimates the weight of mode 0 within its standard error', () => {
+    test('neural IS estimates the weight of mode 0 within its standard error', async () => {
       const s = settings[dimName];
-      const result = neuralImportanceSampling(key(30), s.target, flowDistribution(s.flow), { numSamples: 8000, numResampled: 0 });
-      const labels = s.target.modes.assign(result.particles);
-      const est = result.expectation(() => tf.tensor1d(Array.from(labels, (l) => (l === 0 ? 1 : 0))));
+      const result = await neuralImportanceSampling(key(30), s.target, flowDistribution(s.flow), { numSamples: 8000, numResampled: 0 });
+      const labels = await s.target.modes.assign(result.particles);
+      const est = await result.expectation(() => tf.tensor1d(Array.from(labels, (l) => (l === 0 ? 1 : 0))));
       const w0 = s.target.modes.weights[0];
       console.log(`# neural IS (${dimName}): w0 = ${est.value[0].toFixed(4)} +- ${est.standardError[0].toFixed(4)} (exact ${w0.toFixed(4)}), ESS ${result.ess.toFixed(0)}`);
       assert.ok(Math.abs(est.value[0] - w0) < Z * est.standardError[0], `w0 ${est.value[0]} vs ${w0}`);
       result.dispose();
     });
 
-    test('NeuTra-MALA with the same affine flow stays in its starting mode (the pulled-back target is bimodal)', () => {
+    test('NeuTra-MALA with the same affine flow stays in its starting mode (the pulled-back target is bimodal)', async () => {
       const s = settings[dimName];
       const kernel = neutra((l) => mala(l), s.flow, s.target);
       const start = startInModeZero(means, 40);
       // The latent scale is about 1 / 2.5 of the data scale along the mode axis: a proportionally smaller step.
-      const { labels } = finalModes(s.target, kernel, { stepSize: STEP_SIZE / 4 }, CYCLES * (1 + LOCAL_STEPS), start, 41, (st) => st.dataPosition as tf.Tensor2D);
+      const { labels } = await finalModes(s.target, kernel, { stepSize: STEP_SIZE / 4 }, CYCLES * (1 + LOCAL_STEPS), start, 41, (st) => st.dataPosition as tf.Tensor2D);
       const f = fractionInModeZero(labels);
       console.log(`# NeuTra-MALA (${dimName}): fraction in mode 0 = ${f.toFixed(3)}`);
       assert.ok(f > 0.99, `NeuTra-MALA should not cross between modes here (fraction in mode 0: ${f})`);

@@ -60,7 +60,7 @@ before(() => {
 after(() => settings.forEach((s) => s.dispose()));
 
 /** Run C chains from flow draws and check every coordinate's mean and variance within Z MCSE. */
-function checkMoments(
+async function checkMoments(
   label: string,
   kernel: Kernel<ChainState, any>,
   params: object,
@@ -69,8 +69,8 @@ function checkMoments(
   seed: number,
   mean: number[],
   variance: number[],
-): void {
-  let state = kernel.init(start);
+): Promise<void> {
+  let state = await kernel.init(start);
   const moments = new ChainMoments(CHAINS, mean);
   const k = key(seed);
   for (let i = 0; i < BURN_IN + DRAWS; i++) {
@@ -95,20 +95,20 @@ function checkMoments(
 for (const [which, settingName] of ['gaussian', 'funnel'].entries()) {
   describe(settingName, () => {
     for (const [c, sampler] of TRANSPORT_CASES.entries()) {
-      test(`${sampler.name}: mean and variance within ${Z} MCSE`, () => {
+      test(`${sampler.name}: mean and variance within ${Z} MCSE`, async () => {
         const s = settings[which];
         const start = flowDistribution(s.flow).sample(key(100 * which + c), CHAINS);
         const kernel = sampler.make(s.target, s.flow);
-        checkMoments(`${sampler.name} on ${s.name}`, kernel, sampler.params(s.stepScale), sampler.position, start, 1000 + 100 * which + c, s.target.mean, s.target.variance);
+        await checkMoments(`${sampler.name} on ${s.name}`, kernel, sampler.params(s.stepScale), sampler.position, start, 1000 + 100 * which + c, s.target.mean, s.target.variance);
         start.dispose();
       });
     }
 
-    test(`neural IS (N = 20000): weighted mean, variance and log Z within ${Z} SE`, () => {
+    test(`neural IS (N = 20000): weighted mean, variance and log Z within ${Z} SE`, async () => {
       const s = settings[which];
-      const result = neuralImportanceSampling(key(77 + which), s.target, flowDistribution(s.flow), { numSamples: 20000, numResampled: 0 });
+      const result = await neuralImportanceSampling(key(77 + which), s.target, flowDistribution(s.flow), { numSamples: 20000, numResampled: 0 });
       const mu = tf.tensor1d(s.target.mean);
-      const est = result.expectation((x) => tf.concat([x, tf.square(tf.sub(x, mu))], 1));
+      const est = await result.expectation((x) => tf.concat([x, tf.square(tf.sub(x, mu))], 1));
       mu.dispose();
       const d = s.target.dim;
       const lines: string[] = [];
@@ -127,11 +127,11 @@ for (const [which, settingName] of ['gaussian', 'funnel'].entries()) {
   });
 }
 
-test('NeuTra-MALA at temperature 2 targets pi^(1/2) = N(MEAN, 2 COV): the temperature is applied once', () => {
+test('NeuTra-MALA at temperature 2 targets pi^(1/2) = N(MEAN, 2 COV): the temperature is applied once', async () => {
   const s = settings[0];
   const kernel = neutra((l) => mala(l), s.flow, s.target, { temperature: 2 });
   const start = flowDistribution(s.flow).sample(key(91), CHAINS);
   const variance = COV.map((row, i) => 2 * row[i]);
-  checkMoments('NeuTra-MALA, temperature 2', kernel, { stepSize: 0.3 }, (st) => st.dataPosition as tf.Tensor2D, start, 92, MEAN, variance);
+  await checkMoments('NeuTra-MALA, temperature 2', kernel, { stepSize: 0.3 }, (st) => st.dataPosition as tf.Tensor2D, start, 92, MEAN, variance);
   start.dispose();
 });

@@ -15,7 +15,7 @@ function problem(seed: number) {
 }
 
 onBackends(['cpu', 'wasm'], () => {
-  test('follows tf.train.adam step for step (same formula, float32)', () => {
+  test('follows tf.train.adam step for step (same formula, float32)', async () => {
     const ours = problem(7);
     const ref = problem(7);
     const opt = adam(ours.vars, { learningRate: 0.05 });
@@ -35,11 +35,11 @@ onBackends(['cpu', 'wasm'], () => {
     const end = ours.loss().dataSync()[0];
     assert.ok(end < start, `loss ${end} should be below the start ${start}`);
     [ours, ref, l0].forEach((p) => p.dispose());
-    opt.dispose();
+    await opt.dispose();
     refOpt.dispose();
   });
 
-  test('the device placement (used on webgpu / tensorflow) gives the same trajectory as the host one', () => {
+  test('the device placement (used on webgpu / tensorflow) gives the same trajectory as the host one', async () => {
     const h = problem(5);
     const d = problem(5);
     const optH = adam(h.vars, { learningRate: 0.02, placement: 'host' });
@@ -53,12 +53,12 @@ onBackends(['cpu', 'wasm'], () => {
       const r = d.vars[i].dataSync();
       for (let j = 0; j < a.length; j++) assert.ok(Math.abs(a[j] - r[j]) < 1e-5 * (1 + Math.abs(r[j])), `var ${i}[${j}]`);
     });
-    assert.deepEqual(optD.getState().step, 15);
-    optD.dispose();
+    assert.deepEqual((await optD.getState()).step, 15);
+    await optD.dispose();
     [h, d].forEach((p) => p.dispose());
   });
 
-  test('state round trip resumes bit-exactly, and the tensor count stays flat', () => {
+  test('state round trip resumes bit-exactly, and the tensor count stays flat', async () => {
     const a = problem(3);
     const b = problem(3);
     const optA = adam(a.vars, { learningRate: 0.01 });
@@ -66,7 +66,7 @@ onBackends(['cpu', 'wasm'], () => {
     // b: copy parameters and optimiser state, as a checkpoint would
     b.vars.forEach((v, i) => v.assign(a.vars[i]));
     const optB = adam(b.vars, { learningRate: 0.01 });
-    optB.setState(JSON.parse(JSON.stringify(optA.getState())));
+    optB.setState(JSON.parse(JSON.stringify(await optA.getState())));
     const before = tf.memory().numTensors;
     for (let i = 0; i < 20; i++) {
       optA.minimize(a.loss).dispose();

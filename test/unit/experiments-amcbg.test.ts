@@ -85,7 +85,7 @@ test('a tiny configuration runs A1 and A3 end to end, writes figures and tables,
   assert.ok(messages.some((m) => m.startsWith('A2 ablation')), messages.join('\n'));
   assert.equal(results.blindness.runs.length, 2);
   for (const r of results.blindness.runs) assert.ok(r.learnedMass >= 0 && r.learnedMass <= 1 && r.exactMass >= 0 && r.exactMass <= 1);
-  for (const spec of [p.specs.modeWeightError, p.specs.logZError, p.specs.ess, l.specs.modeWeightError, l.ablation.spec, results.blindness.spec]) compileSpec(spec);
+  for (const spec of [p.specs.modeWeightError, p.specs.logZError, p.specs.ess, l.specs.modeWeightError, l.ablation.spec, results.blindness.spec]) await compileSpec(spec);
 
   const dir = mkdtempSync(join(tmpdir(), 'amcbg-'));
   try {

@@ -180,13 +180,13 @@ describe('the F1.1 score', () => {
       tf.dispose([start]);
       flow.dispose();
       const { x } = drawsTensor(run.draws);
-      const s = slicedKs(reference, x, { key: key(5), numDirections: 32 });
+      const s = await slicedKs(reference, x, { key: key(5), numDirections: 32 });
       x.dispose();
       return { s, acceptance: run.acceptanceRate };
     };
     const exact = await score(0.5);
     const bad = await score(0.05);
-    const noise = slicedKs(reference, iid, { key: key(5), numDirections: 32 });
+    const noise = await slicedKs(reference, iid, { key: key(5), numDirections: 32 });
     tf.dispose([latent, reference, iid]);
     target.dispose();
     assert.ok(exact.acceptance > 0.999, `exact flow: IMH acceptance ${exact.acceptance}`);

@@ -192,7 +192,7 @@ describe('the perfect-score path', () => {
     const { schedule } = scheduleOf(geometric());
     try {
       const run = await runSlips(key(21), problem, settings, geometric(), { epsilon: 0.05, denoiser: exactMixtureDenoiser(problem.target, schedule, problem.sigma) });
-      const w = modeWeights(problem.target.modes.assign(run.samples), 2)[0];
+      const w = modeWeights(await problem.target.modes.assign(run.samples), 2)[0];
       run.samples.dispose();
       const w1 = problem.target.modes.weights[0];
       const tolerance = 4 * Math.sqrt((w1 * (1 - w1)) / settings.numParticles);

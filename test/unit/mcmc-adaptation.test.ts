@@ -107,7 +107,7 @@ test('LRDS per-chain rule on the unclipped log alpha: x1.01 above log 0.75 + log
   tf.dispose([h, logAlpha]);
 });
 
-test('Welford/Chan accumulator equals a two-pass float64 variance, whatever the batching', () => {
+test('Welford/Chan accumulator equals a two-pass float64 variance, whatever the batching', async () => {
   const d = 4;
   const rows = 1000;
   const raw = normalArray(key(1), rows * d);
@@ -118,10 +118,10 @@ test('Welford/Chan accumulator equals a two-pass float64 variance, whatever the 
   for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) exactVar[j] += (data[i * d + j] - exactMean[j]) ** 2 / (rows - 1);
 
   let oneBatch = massMatrixAdaptation.init(d);
-  oneBatch = massMatrixAdaptation.update(oneBatch, data);
+  oneBatch = await massMatrixAdaptation.update(oneBatch, data);
   let uneven = massMatrixAdaptation.init(d);
   for (const [a, b] of [[0, 1], [1, 2], [2, 333], [333, 334], [334, 1000]]) {
-    uneven = massMatrixAdaptation.update(uneven, data.subarray(a * d, b * d));
+    uneven = await massMatrixAdaptation.update(uneven, data.subarray(a * d, b * d));
   }
   for (const state of [oneBatch, uneven]) {
     assert.equal(state.count, rows);
@@ -133,16 +133,16 @@ test('Welford/Chan accumulator equals a two-pass float64 variance, whatever the 
 
   // tensors of any rank [..., d] and rows of numbers give the same result
   const asTensor = tf.tensor3d(Float32Array.from(data), [10, 100, d]);
-  const fromTensor = massMatrixAdaptation.update(massMatrixAdaptation.init(d), asTensor);
-  const fromF32 = massMatrixAdaptation.update(massMatrixAdaptation.init(d), Float32Array.from(data));
+  const fromTensor = await massMatrixAdaptation.update(massMatrixAdaptation.init(d), asTensor);
+  const fromF32 = await massMatrixAdaptation.update(massMatrixAdaptation.init(d), Float32Array.from(data));
   assert.deepEqual(fromTensor, fromF32);
-  const fromRows = massMatrixAdaptation.update(massMatrixAdaptation.init(2), [[1, 2], [3, 6]]);
+  const fromRows = await massMatrixAdaptation.update(massMatrixAdaptation.init(2), [[1, 2], [3, 6]]);
   assert.deepEqual(massMatrixAdaptation.variance(fromRows), [2, 8]);
   asTensor.dispose();
 });
 
-test("Stan's regularisation: n / (n + 5) var + 1e-3 * 5 / (n + 5)", () => {
-  const state = massMatrixAdaptation.update(massMatrixAdaptation.init(2), [[1, 2], [3, 6], [2, 4], [0, 0], [4, 8]]);
+test("Stan's regularisation: n / (n + 5) var + 1e-3 * 5 / (n + 5)", async () => {
+  const state = await massMatrixAdaptation.update(massMatrixAdaptation.init(2), [[1, 2], [3, 6], [2, 4], [0, 0], [4, 8]]);
   const variance = massMatrixAdaptation.variance(state); // [2.5, 10]
   assert.deepEqual(variance, [2.5, 10]);
   const regularised = massMatrixAdaptation.final(state);
@@ -150,15 +150,16 @@ test("Stan's regularisation: n / (n + 5) var + 1e-3 * 5 / (n + 5)", () => {
   assert.deepEqual(massMatrixAdaptation.final(state, { regularise: false }), variance);
 });
 
-test('mass-matrix adaptation rejects bad inputs', () => {
+test('mass-matrix adaptation rejects bad inputs', async () => {
   assert.throws(() => massMatrixAdaptation.init(0), /massMatrixAdaptation\.init: option "dim" = 0, expected an integer >= 1/);
   const s = massMatrixAdaptation.init(3);
   const wrong = tf.zeros([4, 2]);
-  assert.throws(() => massMatrixAdaptation.update(s, wrong), /massMatrixAdaptation\.update: option "draws" = a float32 tensor of shape \[4, 2\], expected a tensor of shape \[\.\.\., 3\]/);
-  assert.throws(() => massMatrixAdaptation.update(s, [[1, 2]]), /option "draws\[0\]" = \[1, 2\], expected a row of d = 3 numbers/);
-  assert.throws(() => massMatrixAdaptation.update(s, new Float64Array(4)), /option "draws" = a Float64Array of length 4, expected a length that is a multiple of d = 3/);
-  assert.throws(() => massMatrixAdaptation.update(s, [[1, NaN, 2]]), /option "draws\[0\]\[1\]" = NaN, expected a finite number/);
-  assert.throws(() => massMatrixAdaptation.variance(massMatrixAdaptation.update(s, [[1, 2, 3]])), /option "state.count" = 1, expected at least 2 draws/);
+  await assert.rejects(() => massMatrixAdaptation.update(s, wrong), /massMatrixAdaptation\.update: option "draws" = a float32 tensor of shape \[4, 2\], expected a tensor of shape \[\.\.\., 3\]/);
+  await assert.rejects(() => massMatrixAdaptation.update(s, [[1, 2]]), /option "draws\[0\]" = \[1, 2\], expected a row of d = 3 numbers/);
+  await assert.rejects(() => massMatrixAdaptation.update(s, new Float64Array(4)), /option "draws" = a Float64Array of length 4, expected a length that is a multiple of d = 3/);
+  await assert.rejects(() => massMatrixAdaptation.update(s, [[1, NaN, 2]]), /option "draws\[0\]\[1\]" = NaN, expected a finite number/);
+  const oneDraw = await massMatrixAdaptation.update(s, [[1, 2, 3]]);
+  assert.throws(() => massMatrixAdaptation.variance(oneDraw), /option "state.count" = 1, expected at least 2 draws/);
   assert.throws(() => massMatrixAdaptation.final({ count: 1.5 } as never), /option "state" = \[object Object\], expected a state from massMatrixAdaptation/);
   wrong.dispose();
 });

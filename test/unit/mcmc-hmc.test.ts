@@ -89,7 +89,7 @@ test('the energy error is O(h^2): halving h at fixed path length divides mean |d
   }
 });
 
-test('kinetic energy is p^T M^{-1} p / 2, and a per-chain inverse mass matrix with equal rows equals the shared one', () => {
+test('kinetic energy is p^T M^{-1} p / 2, and a per-chain inverse mass matrix with equal rows equals the shared one', async () => {
   const target = targets[0];
   const p = tf.tensor2d([[1, 2, -1], [0.5, 0, 3]]);
   const invMass = tf.tensor1d([0.5, 1, 2]);
@@ -98,7 +98,7 @@ test('kinetic energy is p^T M^{-1} p / 2, and a per-chain inverse mass matrix wi
 
   const kernel = hmc(target);
   const start = target.sample(key(3), 64);
-  const state = kernel.init(start);
+  const state = await kernel.init(start);
   const perChain = tf.tile(tf.expandDims(invMass, 0), [64, 1]) as tf.Tensor2D;
   const params = { stepSize: 0.2, numIntegrationSteps: 4 };
   const a = kernel.step(key(4), state, { ...params, inverseMassMatrix: invMass });

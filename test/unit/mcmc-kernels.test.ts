@@ -42,8 +42,8 @@ const CASES: Case[] = [
   { name: 'isir', make: (t) => isir(t, proposal), params: { numParticles: 8 }, stepSize: false },
 ];
 
-function run(kernel: Kernel<ChainState, any>, start: tf.Tensor2D, seed: number, steps: number, params: Record<string, unknown>) {
-  let state = kernel.init(start);
+async function run(kernel: Kernel<ChainState, any>, start: tf.Tensor2D, seed: number, steps: number, params: Record<string, unknown>) {
+  let state = await kernel.init(start);
   const k = key(seed);
   for (let i = 0; i < steps; i++) state = advance(state, (s) => kernel.step(foldIn(k, i), s, params).state);
   return state;
@@ -51,10 +51,10 @@ function run(kernel: Kernel<ChainState, any>, start: tf.Tensor2D, seed: number, 
 
 for (const c of CASES) {
   describe(c.name, () => {
-    test('tensor count stays flat over 200 steps (advance around each step)', () => {
+    test('tensor count stays flat over 200 steps (advance around each step)', async () => {
       const kernel = c.make(gaussian);
       const start = normal(key(1), [64, 3]) as tf.Tensor2D;
-      let state = kernel.init(start);
+      let state = await kernel.init(start);
       state = advance(state, (s) => kernel.step(key(2), s, c.params).state); // warm-up: lazily built constants
       const baseline = tf.memory().numTensors;
       const counts: number[] = [];
@@ -66,10 +66,10 @@ for (const c of CASES) {
       tf.dispose([start, state]);
     });
 
-    test('step returns new state tensors and leaves the input state intact; info has the contract fields', () => {
+    test('step returns new state tensors and leaves the input state intact; info has the contract fields', async () => {
       const kernel = c.make(gaussian);
       const start = normal(key(4), [32, 3]) as tf.Tensor2D;
-      const state = kernel.init(start);
+      const state = await kernel.init(start);
       const before = tf.memory().numTensors;
       const { state: next, info } = kernel.step(key(5), state, c.params);
       assert.ok(!state.position.isDisposed && !start.isDisposed);
@@ -92,19 +92,19 @@ for (const c of CASES) {
       tf.dispose([start, state, next, info]);
     });
 
-    test('same key -> same chain, different key -> different chain', () => {
+    test('same key -> same chain, different key -> different chain', async () => {
       const kernel = c.make(gaussian);
       const start = normal(key(6), [16, 3]) as tf.Tensor2D;
-      const a = run(kernel, start, 7, 5, c.params);
-      const b = run(kernel, start, 7, 5, c.params);
-      const other = run(kernel, start, 8, 5, c.params);
+      const a = await run(kernel, start, 7, 5, c.params);
+      const b = await run(kernel, start, 7, 5, c.params);
+      const other = await run(kernel, start, 8, 5, c.params);
       assert.deepEqual(Array.from(a.position.dataSync()), Array.from(b.position.dataSync()));
       assert.deepEqual(Array.from(a.logDensity.dataSync()), Array.from(b.logDensity.dataSync()));
       assert.notDeepEqual(Array.from(a.position.dataSync()), Array.from(other.position.dataSync()));
       tf.dispose([start, a, b, other]);
     });
 
-    test('a NaN log-density at the proposal is a rejection and never reaches the state', () => {
+    test('a NaN log-density at the proposal is a rejection and never reaches the state', async () => {
       // log p is NaN where x_0 > 1.5 (log 0 - log 0), the Gaussian elsewhere (where the gradient stays finite,
       // since tf.step has a zero gradient); chains start below the wall.
       const walled: Target = {
@@ -118,7 +118,7 @@ for (const c of CASES) {
       };
       const kernel = c.make(walled);
       const start = tf.tidy(() => tf.add(normal(key(9), [128, 3], 0, 0.3), tf.tensor1d([0, -2, 0.5]))) as tf.Tensor2D;
-      let state = kernel.init(start);
+      let state = await kernel.init(start);
       let sawNaNProposal = false;
       for (let i = 0; i < 30; i++) {
         const { state: next, info } = kernel.step(foldIn(key(10), i), state, c.params);
@@ -151,22 +151,22 @@ for (const c of CASES) {
     });
 
     if (c.stepSize) {
-      test('a per-chain step size [n] equal to the shared one gives the same chain', () => {
+      test('a per-chain step size [n] equal to the shared one gives the same chain', async () => {
         const kernel = c.make(gaussian);
         const start = normal(key(11), [16, 3]) as tf.Tensor2D;
         const perChain = tf.fill([16], c.params.stepSize as number) as tf.Tensor1D;
-        const shared = run(kernel, start, 12, 3, c.params);
-        const vector = run(kernel, start, 12, 3, { ...c.params, stepSize: perChain });
+        const shared = await run(kernel, start, 12, 3, c.params);
+        const vector = await run(kernel, start, 12, 3, { ...c.params, stepSize: perChain });
         const a = shared.position.dataSync();
         const b = vector.position.dataSync();
         a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-5 * (1 + Math.abs(v)), `entry ${i}: ${v} vs ${b[i]}`));
         tf.dispose([start, perChain, shared, vector]);
       });
 
-      test('bad step sizes are rejected with the option, the value and the expectation', () => {
+      test('bad step sizes are rejected with the option, the value and the expectation', async () => {
         const kernel = c.make(gaussian);
         const start = normal(key(13), [8, 3]) as tf.Tensor2D;
-        const state = kernel.init(start);
+        const state = await kernel.init(start);
         const wrongLength = tf.ones([5]) as tf.Tensor1D;
         assert.throws(() => kernel.step(key(0), state, { ...c.params, stepSize: -0.1 }), /option "stepSize" = -0\.1, expected a finite number > 0/);
         assert.throws(() => kernel.step(key(0), state, { ...c.params, stepSize: NaN }), /option "stepSize" = NaN, expected a finite number > 0/);
@@ -178,15 +178,15 @@ for (const c of CASES) {
       });
     }
 
-    test('bad positions and states are rejected at the boundary', () => {
+    test('bad positions and states are rejected at the boundary', async () => {
       const kernel = c.make(gaussian);
       const wrongDim = tf.zeros([4, 2]) as tf.Tensor2D;
       const withNaN = tf.tensor2d([[0, 0, 0], [0, NaN, 0]]);
       const rank1 = tf.zeros([3]);
-      assert.throws(() => kernel.init(wrongDim), new RegExp(`${c.name}\\.init: option "position" has shape \\[4, 2\\], expected \\[n, 3\\]`));
-      assert.throws(() => kernel.init(withNaN), new RegExp(`${c.name}\\.init: option "position" has a non-finite entry NaN at flat index 4, expected finite values`));
-      assert.throws(() => kernel.init(rank1 as never), /option "position" has shape \[3\], expected \[n, 3\]/);
-      assert.throws(() => kernel.init([[0, 0, 0]] as never), /option "position" = 0,0,0, expected a tf.Tensor of shape \[n, 3\]/);
+      await assert.rejects(() => kernel.init(wrongDim), new RegExp(`${c.name}\\.init: option "position" has shape \\[4, 2\\], expected \\[n, 3\\]`));
+      await assert.rejects(() => kernel.init(withNaN), new RegExp(`${c.name}\\.init: option "position" has a non-finite entry NaN at flat index 4, expected finite values`));
+      await assert.rejects(() => kernel.init(rank1 as never), /option "position" has shape \[3\], expected \[n, 3\]/);
+      await assert.rejects(() => kernel.init([[0, 0, 0]] as never), /option "position" = 0,0,0, expected a tf.Tensor of shape \[n, 3\]/);
       assert.throws(() => kernel.step(key(0), { position: wrongDim } as never, c.params), /option "state.position" has shape \[4, 2\], expected \[n, 3\]/);
       assert.throws(() => kernel.step(key(0), null as never, c.params), /option "state" = null, expected a chain state object/);
       tf.dispose([wrongDim, withNaN, rank1]);
@@ -194,7 +194,7 @@ for (const c of CASES) {
   });
 }
 
-test('init rejects positions where the target is NaN (the chain could never move) and frees what it built', () => {
+test('init rejects positions where the target is NaN (the chain could never move) and frees what it built', async () => {
   // log p = NaN at x_0 > 0: log(1 - step(x_0)) - log(1 - step(x_0)) = -inf - (-inf)
   const holey: Target = {
     name: 'holey',
@@ -209,7 +209,7 @@ test('init rejects positions where the target is NaN (the chain could never move
   for (const c of CASES) {
     const kernel = c.make(holey);
     const before = tf.memory().numTensors;
-    assert.throws(
+    await assert.rejects(
       () => kernel.init(start),
       new RegExp(`${c.name}\\.init: the target's logDensity at option "position" row 1 is NaN, expected a finite number or -Infinity`),
     );
@@ -218,10 +218,10 @@ test('init rejects positions where the target is NaN (the chain could never move
   start.dispose();
 });
 
-test('hmc: bad numIntegrationSteps, inverseMassMatrix and jitter are rejected', () => {
+test('hmc: bad numIntegrationSteps, inverseMassMatrix and jitter are rejected', async () => {
   const kernel = hmc(gaussian);
   const start = normal(key(14), [8, 3]) as tf.Tensor2D;
-  const state = kernel.init(start);
+  const state = await kernel.init(start);
   const wrongMass = tf.ones([4]);
   const base = { stepSize: 0.1, numIntegrationSteps: 3 };
   assert.throws(() => kernel.step(key(0), state, { ...base, numIntegrationSteps: 0 }), /option "numIntegrationSteps" = 0, expected an integer >= 1/);
@@ -234,26 +234,26 @@ test('hmc: bad numIntegrationSteps, inverseMassMatrix and jitter are rejected', 
   tf.dispose([start, state, wrongMass]);
 });
 
-test('imh / isir: bad proposals and numParticles are rejected', () => {
+test('imh / isir: bad proposals and numParticles are rejected', async () => {
   assert.throws(() => imh(gaussian, {} as never), /imh: option "proposal" = \[object Object\], expected an object \{ sample\(key, n\) -> \[n, d\], logDensity\(x\) -> \[n\] \}/);
   assert.throws(() => isir(gaussian, null as never), /isir: option "proposal" = null/);
   const wrongDimProposal = { sample: (_k: unknown, n: number) => tf.zeros([n, 2]) as tf.Tensor2D, logDensity: proposal.logDensity };
   const start = normal(key(15), [8, 3]) as tf.Tensor2D;
   const k1 = imh(gaussian, wrongDimProposal);
-  const s1 = k1.init(start);
+  const s1 = await k1.init(start);
   assert.throws(() => k1.step(key(0), s1, {}), /imh\.step: option "proposal.sample\(key, n\)" has shape \[8, 2\], expected \[n, 3\]/);
   const k2 = isir(gaussian, proposal);
-  const s2 = k2.init(start);
+  const s2 = await k2.init(start);
   for (const bad of [1, 0, 2.5, undefined]) {
     assert.throws(() => k2.step(key(0), s2, { numParticles: bad as number }), new RegExp(`option "numParticles" = ${bad}, expected an integer >= 2`));
   }
   tf.dispose([start, s1, s2]);
 });
 
-test('imh / isir accept a state from another kernel (the proposal density cache is recomputed)', () => {
+test('imh / isir accept a state from another kernel (the proposal density cache is recomputed)', async () => {
   const start = normal(key(16), [8, 3]) as tf.Tensor2D;
   const local = mala(gaussian);
-  const localState = local.init(start);
+  const localState = await local.init(start);
   for (const kernel of [imh(gaussian, proposal), isir(gaussian, proposal)] as Kernel<ImhState, IsirParams>[]) {
     const { state, info } = kernel.step(key(17), localState as never, { numParticles: 4 });
     const expected = proposal.logDensity(state.position);

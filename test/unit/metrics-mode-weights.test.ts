@@ -10,12 +10,13 @@ before(async () => {
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) < tol, `${a} vs ${b}`);
 
-test('modeWeights: exact fractions of the counts (Int32Array, plain array, int32 tensor), empty modes included', () => {
+test('modeWeights: exact fractions of the counts (Int32Array, plain array; a tensor is read by the caller), empty modes included', async () => {
   const assignments = Int32Array.from([0, 2, 2, 1, 2, 0, 2, 2]); // counts 2, 1, 5, 0
   assert.deepEqual(modeWeights(assignments, 4), [2 / 8, 1 / 8, 5 / 8, 0]);
   assert.deepEqual(modeWeights([1, 1, 0], 2), [1 / 3, 2 / 3]);
   const t = tf.tensor1d([0, 2, 2, 1, 2, 0, 2, 2], 'int32');
-  assert.deepEqual(modeWeights(t, 4), modeWeights(assignments, 4));
+  assert.deepEqual(modeWeights(await t.data(), 4), modeWeights(assignments, 4));
+  assert.throws(() => modeWeights(t as never, 4), /modeWeights: option "assignments" = Tensor\(int32, \[8\]\), expected an array of numbers \(for a tensor x, pass await x.data\(\)\)/);
   t.dispose();
 });
 

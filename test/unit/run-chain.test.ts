@@ -130,7 +130,7 @@ function registerTests(): void {
   test('thin and transform choose what is kept: shapes [numKept, nChains, ...]', async () => {
     const start = initialPositions();
     const kernel = mala(target);
-    const state = kernel.init(start);
+    const state = await kernel.init(start);
     const positions = await runChain(key(2), kernel, state, { numSteps: 100, params: { stepSize: 0.4 }, thin: 7, chunkSize: 30 });
     assert.deepEqual(positions.samples.shape, [14, NUM_CHAINS, DIM]);
     assert.equal(positions.samples.data.length, 14 * NUM_CHAINS * DIM);

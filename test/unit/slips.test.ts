@@ -115,7 +115,7 @@ test('the MCMC denoiser estimates E[X | Y_t = y] of an anisotropic Gaussian with
   }
   // The first call ran 20 * 32 adaptation steps + 32, the second 32 (warm start, no adaptation).
   assert.equal(denoiser.totalMcmcSteps, 20 * 32 + 32 + 32);
-  assert.equal(denoiser.stepSizes()!.length, 4 * N);
+  assert.equal((await denoiser.stepSizes())!.length, 4 * N);
   denoiser.dispose();
   gaussianTarget.dispose();
 });

@@ -197,7 +197,7 @@ describe('gaussianMixture', () => {
     }
   });
 
-  test('modes.assign on exact samples recovers the weights (separated modes, both rules)', () => {
+  test('modes.assign on exact samples recovers the weights (separated modes, both rules)', async () => {
     const n = 20000;
     for (const assignBy of ['responsibility', 'likelihood'] as const) {
       const mix = gaussianMixture({
@@ -215,7 +215,7 @@ describe('gaussianMixture', () => {
       // misassigned samples is < 0.01.
       assert.equal(mix.modeWeightsExact, false);
       const { x, components } = mix.sampleWithComponents(key(16), n);
-      const labels = mix.modes.assign(x);
+      const labels = await mix.modes.assign(x);
       checkFrequencies(labels, mix.modes.weights, assignBy, Z);
       const c = components.dataSync();
       let agree = 0;
@@ -226,7 +226,7 @@ describe('gaussianMixture', () => {
     }
   });
 
-  test('two overlapping modes with equal covariance: exact partition masses, matched on exact samples', () => {
+  test('two overlapping modes with equal covariance: exact partition masses, matched on exact samples', async () => {
     const n = 40000;
     const cov = [
       [1, 0.3],
@@ -238,13 +238,13 @@ describe('gaussianMixture', () => {
       // Far from (0.7, 0.3): the modes overlap heavily.
       assert.ok(Math.abs(mix.modes.weights[0] - 0.7) > 0.03, `weights ${mix.modes.weights}`);
       const x = mix.sample(key(17), n);
-      checkFrequencies(mix.modes.assign(x), mix.modes.weights, assignBy, Z);
+      checkFrequencies(await mix.modes.assign(x), mix.modes.weights, assignBy, Z);
       x.dispose();
       mix.dispose();
     }
   });
 
-  test('same key -> same samples; tensor count flat over 100 evaluations', () => {
+  test('same key -> same samples; tensor count flat over 100 evaluations', async () => {
     const mix = fullMixture();
     assert.deepEqual(mix.sample(key(18), 64).arraySync(), mix.sample(key(18), 64).arraySync());
     assert.notDeepEqual(mix.sample(key(18), 64).arraySync(), mix.sample(key(19), 64).arraySync());
@@ -254,14 +254,14 @@ describe('gaussianMixture', () => {
       for (let i = 0; i < 100; i++) {
         const { logDensity, grad } = m.logDensityAndGrad(x);
         tf.dispose([logDensity, grad, m.logDensity(x), m.gradLogDensity(x), m.responsibilities(x), m.sample(key(i), 4)]);
-        m.modes.assign(x);
+        await m.modes.assign(x);
       }
       assert.equal(tf.memory().numTensors, before, m.name);
     }
     x.dispose();
   });
 
-  test('bad inputs give errors naming the option, the value and what was expected', () => {
+  test('bad inputs give errors naming the option, the value and what was expected', async () => {
     const ok = { weights: [1, 2], means: [[0, 0], [1, 1]], covariances: [1, 1] };
     assert.throws(() => gaussianMixture({ ...ok, weights: [1, 0] }), /gaussianMixture: option "weights\[1\]" = 0, expected a finite number > 0/);
     assert.throws(() => gaussianMixture({ ...ok, weights: [1, -2] }), /option "weights\[1\]" = -2/);
@@ -284,7 +284,7 @@ describe('gaussianMixture', () => {
     const mix = gaussianMixture(ok);
     assert.throws(() => mix.logDensity(tf.zeros([2, 3]) as tf.Tensor2D), /option "x" has shape \[2, 3\], expected \[n, 2\]/);
     assert.throws(() => mix.responsibilities([[0, 0]] as unknown as tf.Tensor2D), /option "x" = 0,0, expected a tf.Tensor/);
-    assert.throws(() => mix.modes.assign(tf.zeros([2]) as unknown as tf.Tensor2D), /expected \[n, 2\]/);
+    await assert.rejects(() => mix.modes.assign(tf.zeros([2]) as unknown as tf.Tensor2D), /expected \[n, 2\]/);
     assert.throws(() => mix.sample(key(0), -3), /option "n" = -3, expected an integer >= 0/);
   });
 });
@@ -326,7 +326,7 @@ describe('gaussianMixture gradients on every test backend', () => {
 describe('twoModes presets', () => {
   before(() => useBackend('wasm'));
 
-  test('twoModesSlips: centred means -(2/3) 1 and +(4/3) 1, covariance 0.05 I, weights 2/3, 1/3', () => {
+  test('twoModesSlips: centred means -(2/3) 1 and +(4/3) 1, covariance 0.05 I, weights 2/3, 1/3', async () => {
     const t = twoModesSlips(8);
     assert.equal(t.dim, 8);
     t.components.means[0].forEach((m) => assertClose(m, -2 / 3, 1e-15, 'mean 0'));
@@ -341,7 +341,7 @@ describe('twoModes presets', () => {
     assert.deepEqual(ablation.components.means, [new Array(10).fill(-3), new Array(10).fill(3)]);
     // modes on exact samples
     const x = t.sample(key(30), 20000);
-    checkFrequencies(t.modes.assign(x), t.modes.weights, 'twoModesSlips', Z);
+    checkFrequencies(await t.modes.assign(x), t.modes.weights, 'twoModesSlips', Z);
     x.dispose();
   });
 
@@ -375,7 +375,7 @@ describe('twoModes presets', () => {
     assert.equal(t.assignBy, 'likelihood');
   });
 
-  test('twoModes: separation is the distance of the means in within-mode stds; exact mode masses', () => {
+  test('twoModes: separation is the distance of the means in within-mode stds; exact mode masses', async () => {
     const t = twoModes({ dim: 4, separation: 3, std: 0.5, weights: [0.8, 0.2] });
     const [m0, m1] = t.components.means;
     const dist = Math.sqrt(m0.reduce((s, v, j) => s + (m1[j] - v) ** 2, 0));
@@ -383,7 +383,7 @@ describe('twoModes presets', () => {
     // Likelihood partition: mode 1 iff t < 0, so pi(S_1) = 0.8 Phi(3/2) + 0.2 Phi(-3/2).
     assertClose(t.modes.weights[0], 0.8 * normalCdf(1.5) + 0.2 * normalCdf(-1.5), 1e-14, 'pi(S_1)');
     const x = t.sample(key(31), 40000);
-    checkFrequencies(t.modes.assign(x), t.modes.weights, 'twoModes sep 3', Z);
+    checkFrequencies(await t.modes.assign(x), t.modes.weights, 'twoModes sep 3', Z);
     x.dispose();
   });
 

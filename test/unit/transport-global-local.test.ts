@@ -88,11 +88,11 @@ const CASES: Case[] = [
 ];
 
 for (const c of CASES) {
-  test(`${c.name}: flat tensor count over 100 cycles, determinism, combined info`, () => {
+  test(`${c.name}: flat tensor count over 100 cycles, determinism, combined info`, async () => {
     const kernel = c.make();
     const x0 = target.sample(key(1), 32);
-    const run = (seed: number) => {
-      let state = kernel.init(x0);
+    const run = async (seed: number) => {
+      let state = await kernel.init(x0);
       const counts: number[] = [];
       let info: StepInfo | undefined;
       for (let i = 0; i < 100; i++) {
@@ -106,14 +106,14 @@ for (const c of CASES) {
       }
       return { state, counts, info: info as StepInfo };
     };
-    const a = run(2);
+    const a = await run(2);
     assert.equal(Math.min(...a.counts), Math.max(...a.counts), 'numTensors must not move');
-    const fresh = kernel.init(x0);
+    const fresh = await kernel.init(x0);
     assert.deepEqual(Object.keys(a.state).sort(), Object.keys(fresh).sort(), 'the state keeps the local kernel fields');
     tf.dispose(fresh);
     assert.ok(!('logProposalDensity' in a.state), 'no proposal-density cache is carried past the cycle');
-    const b = run(2);
-    const other = run(3);
+    const b = await run(2);
+    const other = await run(3);
     assert.deepEqual(a.state.position.dataSync(), b.state.position.dataSync());
     assert.notDeepEqual(a.state.position.dataSync(), other.state.position.dataSync());
     const expected = ['acceptanceRate', 'isAccepted', 'globalAcceptanceRate', 'globalIsAccepted', 'localAcceptanceRate', 'localIsAccepted'];
@@ -152,18 +152,18 @@ test('runChain drives a global-local kernel; recordSubsteps keeps every sub-step
   tf.dispose([result.state, x0]);
 });
 
-test('exact flow: the IMH global step of adaptiveMcmc accepts every proposal', () => {
+test('exact flow: the IMH global step of adaptiveMcmc accepts every proposal', async () => {
   const exact = flowProposal(gaussianFlow(MEAN, COV));
   const kernel = adaptiveMcmc(target, exact, { numLocalSteps: 2 });
   const x0 = target.sample(key(6), 128);
-  const state = kernel.init(x0);
+  const state = await kernel.init(x0);
   const out = kernel.step(key(7), state, { global: {}, local: { stepSize: 0.3 } });
   assert.ok(Math.min(...out.info.globalAcceptanceRate.dataSync()) > 1 - 1e-3);
   tf.dispose([x0, state, out]);
   exact.dispose();
 });
 
-test('bad options and inputs throw errors naming the option, the value and what was expected', () => {
+test('bad options and inputs throw errors naming the option, the value and what was expected', async () => {
   const other = gaussian([0, 0, 0], 1);
   assert.throws(() => flex2mcmc(target, proposal, { numLocalSteps: -1 }), /flex2mcmc: option "numLocalSteps" = -1, expected an integer >= 0/);
   assert.throws(() => flex2mcmc(target, proposal, { numLocalStep: 1 } as never), /flex2mcmc: option "numLocalStep" = 1, expected no such option/);
@@ -178,10 +178,10 @@ test('bad options and inputs throw errors naming the option, the value and what 
   const withImhLocal = globalLocal({ global: imh(target, proposal), local: imh(target, proposal), numLocalSteps: 1 });
   const x0 = target.sample(key(8), 4);
   const before = tf.memory().numTensors;
-  assert.throws(() => withImhLocal.init(x0), /globalLocal: option "local" = "imh", expected a local kernel whose state holds only position, logDensity and grad \(found logProposalDensity\)/);
+  await assert.rejects(() => withImhLocal.init(x0), /globalLocal: option "local" = "imh", expected a local kernel whose state holds only position, logDensity and grad \(found logProposalDensity\)/);
   assert.equal(tf.memory().numTensors, before, 'a failed init leaks nothing');
   const kernel = flex2mcmc(target, proposal, { numLocalSteps: 1 });
-  const state = kernel.init(x0);
+  const state = await kernel.init(x0);
   assert.throws(() => kernel.step(key(1), state, { numParticles: 4 } as never), /flex2mcmc.step: option "params" = an object with keys \[numParticles\], expected an object \{ global: <global kernel params>, local: <local kernel params> \}/);
   assert.throws(() => kernel.step(key(1), state, { global: { numParticles: 1 }, local: { stepSize: 0.1 } }), /isir.step: option "numParticles" = 1, expected an integer >= 2/);
   assert.throws(() => kernel.step(key(1), state, { global: { numParticles: 4 }, local: { stepSize: NaN } }), /mala.step: option "stepSize" = NaN, expected a finite number > 0/);

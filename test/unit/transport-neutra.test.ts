@@ -137,12 +137,12 @@ const KERNELS: { name: string; make: (flow: ReturnType<typeof gaussianFlow>) => 
 ];
 
 for (const c of KERNELS) {
-  test(`${c.name}: flat tensor count over 100 steps, determinism, data positions = T(latent positions)`, () => {
+  test(`${c.name}: flat tensor count over 100 steps, determinism, data positions = T(latent positions)`, async () => {
     const flow = gaussianFlow(MEAN, COV, { scale: 0.8, shift: 0.2 });
     const kernel = c.make(flow);
     const x0 = gauss.sample(key(3), 32);
-    const run = (seed: number, steps: number) => {
-      let state = kernel.init(x0);
+    const run = async (seed: number, steps: number) => {
+      let state = await kernel.init(x0);
       const counts: number[] = [];
       for (let i = 0; i < steps; i++) {
         state = advance(state, (s) => kernel.step(foldIn(key(seed), i), s, c.params).state);
@@ -150,16 +150,16 @@ for (const c of KERNELS) {
       }
       return { state, counts };
     };
-    const a = run(4, 100);
+    const a = await run(4, 100);
     assert.equal(Math.min(...a.counts), Math.max(...a.counts), `${c.name}: numTensors moved`);
-    const b = run(4, 100);
-    const other = run(5, 100);
+    const b = await run(4, 100);
+    const other = await run(5, 100);
     assert.deepEqual(a.state.position.dataSync(), b.state.position.dataSync(), 'same key, same chains');
     assert.notDeepEqual(a.state.position.dataSync(), other.state.position.dataSync());
     if ('dataPosition' in a.state) {
       const pushed = tf.tidy(() => flow.forward(a.state.position).value);
       assert.deepEqual(pushed.dataSync(), (a.state.dataPosition as tf.Tensor).dataSync(), 'dataPosition = T(position)');
-      const start = (c.make(flow) as ReturnType<typeof neutra>).init(x0);
+      const start = await (c.make(flow) as ReturnType<typeof neutra>).init(x0);
       const z0 = tf.tidy(() => flow.inverse(x0).value);
       assert.deepEqual(start.position.dataSync(), z0.dataSync(), 'init starts at T^-1(x0)');
       const back = start.dataPosition.dataSync();
@@ -183,7 +183,7 @@ test('runChain drives a NeuTra kernel and records data-space positions through i
   flow.dispose();
 });
 
-test('ellipticalSlice: a chain that finds no point within maxShrinks stays where it is', () => {
+test('ellipticalSlice: a chain that finds no point within maxShrinks stays where it is', async () => {
   // A target that is -Infinity everywhere except where it starts: every proposal is off the slice.
   const spike: Target = {
     name: 'spike',
@@ -192,7 +192,7 @@ test('ellipticalSlice: a chain that finds no point within maxShrinks stays where
   };
   const kernel = ellipticalSlice(spike);
   const x0 = tf.zeros([4, 2]) as tf.Tensor2D;
-  const state = kernel.init(x0);
+  const state = await kernel.init(x0);
   const out = kernel.step(key(1), state, { maxShrinks: 5 });
   assert.deepEqual(Array.from(out.state.position.dataSync()), new Array(8).fill(0));
   assert.deepEqual(Array.from(out.info.isAccepted.dataSync()), [0, 0, 0, 0]);
@@ -200,7 +200,7 @@ test('ellipticalSlice: a chain that finds no point within maxShrinks stays where
   tf.dispose([x0, state, out]);
 });
 
-test('bad options and inputs throw errors naming the option, the value and what was expected', () => {
+test('bad options and inputs throw errors naming the option, the value and what was expected', async () => {
   const flow = gaussianFlow(MEAN, COV);
   const flow2 = gaussianFlow([0, 0], [[1, 0], [0, 1]]);
   assert.throws(() => neutraTarget(flow, gauss, { temperature: 0 }), /neutraTarget: option "temperature" = 0, expected a finite number > 0/);
@@ -212,15 +212,15 @@ test('bad options and inputs throw errors naming the option, the value and what 
   const kernel = neutra((t) => mala(t), flow, gauss);
   const wrong = tf.zeros([4, 2]) as tf.Tensor2D;
   const nan = tf.tensor2d([[0, NaN, 0]]);
-  assert.throws(() => kernel.init(wrong), /neutra.init: option "position" has shape \[4, 2\], expected \[n, 3\]/);
-  assert.throws(() => kernel.init(nan), /neutra.init: option "position" has a non-finite entry NaN at flat index 1/);
-  const state = kernel.init(gauss.sample(key(0), 4));
+  await assert.rejects(() => kernel.init(wrong), /neutra.init: option "position" has shape \[4, 2\], expected \[n, 3\]/);
+  await assert.rejects(() => kernel.init(nan), /neutra.init: option "position" has a non-finite entry NaN at flat index 1/);
+  const state = await kernel.init(gauss.sample(key(0), 4));
   assert.throws(() => kernel.step(key(1), state, { stepSize: -1 }), /mala.step: option "stepSize" = -1, expected a finite number > 0/);
   const ess = ellipticalSlice(gauss);
-  const essState = ess.init(tf.zeros([2, 3]) as tf.Tensor2D);
+  const essState = await ess.init(tf.zeros([2, 3]) as tf.Tensor2D);
   assert.throws(() => ess.step(key(1), essState, { maxShrinks: 0 }), /ellipticalSlice.step: option "maxShrinks" = 0, expected an integer >= 1/);
   assert.throws(() => ess.step(key(1), essState, 3 as never), /ellipticalSlice.step: option "params" = 3, expected an options object/);
-  assert.throws(() => ess.init(wrong), /ellipticalSlice.init: option "position" has shape \[4, 2\], expected \[n, 3\]/);
+  await assert.rejects(() => ess.init(wrong), /ellipticalSlice.init: option "position" has shape \[4, 2\], expected \[n, 3\]/);
   tf.dispose([wrong, nan, state, essState]);
   flow.dispose();
   flow2.dispose();

@@ -70,7 +70,7 @@ function counting(flow: Flow): Flow & { calls: { forward: number; inverse: numbe
   };
 }
 
-test('exact flow: IMH accepts every proposal and i-SIR weights are uniform', () => {
+test('exact flow: IMH accepts every proposal and i-SIR weights are uniform', async () => {
   const n = 256;
   const N = 16;
   for (const [name, kernel, params] of [
@@ -78,7 +78,7 @@ test('exact flow: IMH accepts every proposal and i-SIR weights are uniform', () 
     ['isir', flowIsir(target, exactFlow), { numParticles: N }],
   ] as const) {
     const start = normalised.sample(key(3), n);
-    let state = kernel.init(start);
+    let state = await kernel.init(start);
     start.dispose();
     for (let i = 0; i < 10; i++) {
       let info: Record<string, tf.Tensor> = {};
@@ -104,7 +104,7 @@ test('exact flow: IMH accepts every proposal and i-SIR weights are uniform', () 
   }
 });
 
-test('exact flow: all IS log-weights are equal, ESS = N and log Z^ is exact (also with an unnormalised proposal)', () => {
+test('exact flow: all IS log-weights are equal, ESS = N and log Z^ is exact (also with an unnormalised proposal)', async () => {
   const N = 2000;
   const base = flowDistribution(exactFlow);
   // The same proposal written unnormalised: exp(-1.3) lambda, with logZ = -1.3.
@@ -120,7 +120,7 @@ test('exact flow: all IS log-weights are equal, ESS = N and log Z^ is exact (als
     },
   };
   for (const [name, proposal] of [['normalised', base], ['unnormalised', unnormalised]] as const) {
-    const result = neuralImportanceSampling(key(11), target, proposal, { numSamples: N });
+    const result = await neuralImportanceSampling(key(11), target, proposal, { numSamples: N });
     const spread = Math.max(...result.logWeights) - Math.min(...result.logWeights);
     assert.ok(spread < 1e-3, `${name}: log-weight spread ${spread}`);
     assert.ok(result.ess > N * (1 - 1e-6), `${name}: ESS ${result.ess}`);
@@ -130,19 +130,19 @@ test('exact flow: all IS log-weights are equal, ESS = N and log Z^ is exact (als
   }
 });
 
-test('flowProposal: imh / isir steps run no inverse pass; other tensors still go through the inverse', () => {
+test('flowProposal: imh / isir steps run no inverse pass; other tensors still go through the inverse', async () => {
   const flow = counting(exactFlow);
   const proposal = flowProposal(flow);
   const start = normalised.sample(key(20), 32);
   const imhKernel = flowImh(target, flow);
   const isirKernel = flowIsir(target, flow);
   for (const [kernel, params] of [[imhKernel, {}], [isirKernel, { numParticles: 8 }]] as const) {
-    const state = kernel.init(start);
+    const state = await kernel.init(start);
     flow.calls.forward = flow.calls.inverse = 0;
     const out = kernel.step(key(21), state, params as never);
     assert.deepEqual(flow.calls, { forward: 1, inverse: 0 }, `${kernel.name}: one forward pass for the draws, no inverse`);
     // A state from MALA (no cached log lambda) costs one inverse pass, for the current position only.
-    const fromMala = mala(target).init(start);
+    const fromMala = await mala(target).init(start);
     flow.calls.forward = flow.calls.inverse = 0;
     const out2 = kernel.step(key(22), fromMala as never, params as never);
     assert.deepEqual(flow.calls, { forward: 1, inverse: 1 }, `${kernel.name}: the state's cache is rebuilt once`);
@@ -174,13 +174,13 @@ test('flowProposal holds at most one tensor, and none after dispose', () => {
   assert.equal(tf.memory().numTensors, before);
 });
 
-test('neural IS: determinism, resampled rows, expectations, flat tensor count', () => {
+test('neural IS: determinism, resampled rows, expectations, flat tensor count', async () => {
   const proposal = flowProposal(gaussianFlow(MEAN, COV, { scale: 1.4, shift: 0.3 }));
   const run = (seed: number) => neuralImportanceSampling(key(seed), target, proposal, { numSamples: 500, numResampled: 300, resampling: 'systematic' });
   const before = tf.memory().numTensors;
-  const a = run(7);
-  const b = run(7);
-  const c = run(8);
+  const a = await run(7);
+  const b = await run(7);
+  const c = await run(8);
   assert.deepEqual(a.logWeights, b.logWeights);
   assert.deepEqual(a.resampled!.dataSync(), b.resampled!.dataSync());
   assert.notDeepEqual(a.logWeights, c.logWeights);
@@ -190,7 +190,7 @@ test('neural IS: determinism, resampled rows, expectations, flat tensor count', 
   a.resampled!.arraySync().forEach((row, j) => assert.deepEqual(row, particles[a.ancestors[j]]));
   const sum = a.weights.reduce((s, w) => s + w, 0);
   assert.ok(Math.abs(sum - 1) < 1e-12);
-  const e = a.expectation((x) => tf.concat([x, tf.square(x)], 1));
+  const e = await a.expectation((x) => tf.concat([x, tf.square(x)], 1));
   assert.equal(e.value.length, 6);
   for (let j = 0; j < 3; j++) {
     assert.ok(Math.abs(e.value[j] - a.mean[j]) < 1e-9, 'expectation of x equals the weighted mean');
@@ -199,28 +199,28 @@ test('neural IS: determinism, resampled rows, expectations, flat tensor count', 
   }
   for (const r of [a, b, c]) r.dispose();
   assert.equal(tf.memory().numTensors, before, 'dispose frees every tensor of the results');
-  const noResampling = neuralImportanceSampling(key(1), target, proposal, { numSamples: 10, numResampled: 0 });
+  const noResampling = await neuralImportanceSampling(key(1), target, proposal, { numSamples: 10, numResampled: 0 });
   assert.equal(noResampling.resampled, null);
   noResampling.dispose();
   proposal.dispose();
 });
 
-test('neural IS: bad options and inputs throw errors naming the option', () => {
+test('neural IS: bad options and inputs throw errors naming the option', async () => {
   const proposal = flowDistribution(exactFlow);
-  assert.throws(() => neuralImportanceSampling(key(0), target, proposal, { numSamples: 0 }), /neuralImportanceSampling: option "numSamples" = 0, expected an integer >= 1/);
-  assert.throws(() => neuralImportanceSampling(key(0), target, proposal, { numSamples: 8, resampling: 'bogus' as never }), /option "resampling" = "bogus", expected one of "multinomial", "systematic", "stratified"/);
-  assert.throws(() => neuralImportanceSampling(key(0), target, proposal, { numSamples: 8, numResampled: -1 }), /option "numResampled" = -1, expected an integer >= 0/);
-  assert.throws(() => neuralImportanceSampling(key(0), target, proposal, { numSample: 8 } as never), /option "numSample" = 8, expected no such option/);
-  assert.throws(() => neuralImportanceSampling(key(0), target, {} as never, { numSamples: 8 }), /option "proposal" = \{\}, expected an object \{ sample\(key, n\), logDensity\(x\)/);
-  assert.throws(() => neuralImportanceSampling(key(0), null as never, proposal, { numSamples: 8 }), /option "target" = null, expected a Target/);
+  await assert.rejects(() => neuralImportanceSampling(key(0), target, proposal, { numSamples: 0 }), /neuralImportanceSampling: option "numSamples" = 0, expected an integer >= 1/);
+  await assert.rejects(() => neuralImportanceSampling(key(0), target, proposal, { numSamples: 8, resampling: 'bogus' as never }), /option "resampling" = "bogus", expected one of "multinomial", "systematic", "stratified"/);
+  await assert.rejects(() => neuralImportanceSampling(key(0), target, proposal, { numSamples: 8, numResampled: -1 }), /option "numResampled" = -1, expected an integer >= 0/);
+  await assert.rejects(() => neuralImportanceSampling(key(0), target, proposal, { numSample: 8 } as never), /option "numSample" = 8, expected no such option/);
+  await assert.rejects(() => neuralImportanceSampling(key(0), target, {} as never, { numSamples: 8 }), /option "proposal" = \{\}, expected an object \{ sample\(key, n\), logDensity\(x\)/);
+  await assert.rejects(() => neuralImportanceSampling(key(0), null as never, proposal, { numSamples: 8 }), /option "target" = null, expected a Target/);
   const wrongDim = flowDistribution(gaussianFlow([0, 0], [[1, 0], [0, 1]]));
-  assert.throws(() => neuralImportanceSampling(key(0), target, wrongDim, { numSamples: 8 }), /option "proposal draws" has shape \[8, 2\], expected \[n, 3\]/);
+  await assert.rejects(() => neuralImportanceSampling(key(0), target, wrongDim, { numSamples: 8 }), /option "proposal draws" has shape \[8, 2\], expected \[n, 3\]/);
   const outside: Target = { name: 'nowhere', dim: 3, logDensity: (x) => tf.fill([x.shape[0]], -Infinity) as tf.Tensor1D };
   const before = tf.memory().numTensors;
-  assert.throws(() => neuralImportanceSampling(key(0), outside, proposal, { numSamples: 8 }), /every importance weight is zero or invalid/);
+  await assert.rejects(() => neuralImportanceSampling(key(0), outside, proposal, { numSamples: 8 }), /every importance weight is zero or invalid/);
   assert.equal(tf.memory().numTensors, before, 'a failed run leaks nothing');
-  const result = neuralImportanceSampling(key(0), target, proposal, { numSamples: 8 });
-  assert.throws(() => result.expectation((x) => tf.sum(x)), /neuralImportanceSampling.expectation: option "f\(x\)" = Tensor\(float32, \[\]\), expected a tensor of shape \[8\] or \[8, k\]/);
+  const result = await neuralImportanceSampling(key(0), target, proposal, { numSamples: 8 });
+  await assert.rejects(() => result.expectation((x) => tf.sum(x)), /neuralImportanceSampling.expectation: option "f\(x\)" = Tensor\(float32, \[\]\), expected a tensor of shape \[8\] or \[8, k\]/);
   result.dispose();
   assert.throws(() => flowProposal(null as never), /flowProposal: option "source" = null, expected a Flow or a proposal/);
 });

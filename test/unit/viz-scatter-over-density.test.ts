@@ -58,14 +58,18 @@ test('contours: one rule per contour segment; "both" draws heat map and contours
   assert.ok(contoursOnly.datasets.contours.length > 0);
 });
 
-test('flat {shape, data}, Float32Array and tensor-like inputs give the same points', () => {
+test('flat {shape, data} and Float32Array inputs give the same points; a tensor is refused (host data only)', () => {
   const rows = [[0.5, 1.25], [-1, 2], [3, -0.75]];
   const flat = Float32Array.from(rows.flat());
   const a = asSpec(scatterOverDensity({ samples: rows })).datasets.points;
   const b = asSpec(scatterOverDensity({ samples: { shape: [3, 2], data: flat } })).datasets.points;
-  const c = asSpec(scatterOverDensity({ samples: { shape: [3, 2], dataSync: () => flat } })).datasets.points;
   assert.deepEqual(b, a);
-  assert.deepEqual(c, a);
+  // Shaped like a tf.Tensor2D: values behind methods (`data()` is async), so the builder cannot read them.
+  const tensorLike = { shape: [3, 2], data: async () => flat, dataSync: () => flat };
+  assert.throws(
+    () => scatterOverDensity({ samples: tensorLike as never }),
+    /scatterOverDensity: option "samples" = a tensor of shape \[3, 2\], expected a matrix \[n, 2\] .*not a tensor: pass `await x.array\(\)`/,
+  );
 });
 
 test('non-finite rows are dropped and counted in the subtitle (or rejected with nonFinite: "error"); thinning is noted', async () => {

@@ -65,7 +65,7 @@ async function runOnce(key: Key, model: DiffusionModel, target: GaussianMixtureT
     tMin: DSM_T_MIN,
     ...(kernel === 'mcmc' ? { numMcmcSteps: sampler.mcmcSteps } : {}),
   });
-  const assigned = target.modes!.assign(r.particles);
+  const assigned = await target.modes!.assign(r.particles);
   r.particles.dispose();
   const h = modeWeights(assigned, target.numComponents, Array.from(r.logWeights, Math.exp));
   return {

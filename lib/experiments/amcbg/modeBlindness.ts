@@ -66,13 +66,16 @@ export async function learnedModeMass(
   const x = exact.sample(key, numSamples, t);
   const marginal = exact.marginal(t);
   try {
-    const assigned = marginal.modes!.assign(x);
     const read = async (logDensity: tf.Tensor1D) => {
       const values = Float64Array.from(await logDensity.data());
       logDensity.dispose();
       return values;
     };
-    const [logQ, logP] = await Promise.all([read(tf.tidy(() => net.logDensity(x, t))), read(tf.tidy(() => exact.logDensity(x, t)))]);
+    const [assigned, logQ, logP] = await Promise.all([
+      marginal.modes!.assign(x),
+      read(tf.tidy(() => net.logDensity(x, t))),
+      read(tf.tidy(() => exact.logDensity(x, t))),
+    ]);
     const logR = logQ.map((q, i) => q - logP[i]);
     const max = Math.max(...logR.filter(Number.isFinite));
     let inA = 0, total = 0, totalSq = 0, countA = 0;

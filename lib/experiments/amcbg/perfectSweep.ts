@@ -143,7 +143,7 @@ export async function runPerfectSweep(config: PerfectSweepConfig, root: Key, opt
                 reference: 'prior',
                 ...(kernel === 'mcmc' ? { numMcmcSteps: config.sampler.mcmcSteps } : {}),
               });
-              const assigned = target.modes!.assign(r.particles);
+              const assigned = await target.modes!.assign(r.particles);
               r.particles.dispose();
               const h = modeWeights(assigned, numModes, Array.from(r.logWeights, Math.exp));
               runs.push({

@@ -40,7 +40,7 @@ export async function trainEnergyModel(
       optimizer: { learningRate: settings.learningRate },
       signal,
     });
-    result.optimizer.dispose();
+    await result.optimizer.dispose();
     const tail = result.losses.slice(Math.floor(0.9 * result.losses.length));
     return { net, finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length };
   } catch (err) {

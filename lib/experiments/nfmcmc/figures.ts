@@ -13,6 +13,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { VEGA_LITE_SCHEMA } from '../../viz/chartOptions.js';
 import { contourSegments, type ContourSegment } from '../../viz/contours.js';
+import type { LogDensityGrid } from '../../targets/logDensityGrid.js';
 
 export interface HeatmapCell {
   sampler: string;
@@ -145,12 +146,6 @@ export function sortedModeHistograms(options: SortedModeHistogramsOptions): TopL
   return spec as unknown as TopLevelSpec;
 }
 
-/** A log-density on a square grid: values[j * xs.length + i] at (xs[i], ys[j]). */
-export interface LogDensityGrid {
-  xs: Float64Array;
-  ys: Float64Array;
-  logDensity: Float64Array;
-}
 
 export interface PanelPath {
   sampler: string;
@@ -172,7 +167,7 @@ export function gridContours(grid: LogDensityGrid, levels: readonly number[]): C
   let max = -Infinity;
   for (const v of grid.logDensity) if (v > max) max = v;
   const relative = Array.from(grid.logDensity, (v) => Math.exp(v - max));
-  return contourSegments(grid.xs, grid.ys, relative, levels);
+  return contourSegments(grid.x, grid.y, relative, levels);
 }
 
 const PANEL_LEVELS = [0.02, 0.1, 0.3, 0.6, 0.9];
@@ -191,8 +186,8 @@ export function latentDataIllustration(options: { panels: IllustrationPanel[]; s
   }
   const colour = { field: 'sampler', type: 'nominal', scale: { domain: [...options.samplers], range: ['#d62728', '#1f77b4', '#2ca02c', '#9467bd'] }, legend: { title: null, orient: 'bottom' } };
   const view = (panel: IllustrationPanel) => {
-    const lo = panel.grid.xs[0];
-    const hi = panel.grid.xs[panel.grid.xs.length - 1];
+    const lo = panel.grid.x[0];
+    const hi = panel.grid.x[panel.grid.x.length - 1];
     const axis = (field: string, title: string) => ({ field, type: 'quantitative', scale: { domain: [lo, hi], nice: false, zero: false }, title });
     const [xTitle, yTitle] = panel.space === 'data' ? ['x₁', 'x₂'] : ['z₁', 'z₂'];
     const inPanel = { filter: { field: 'panel', equal: panel.name } };

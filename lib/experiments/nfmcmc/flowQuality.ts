@@ -134,7 +134,7 @@ export async function runFlowQualityGrid(
                 const { x, numNonFinite } = drawsTensor(run.draws);
                 let score = NaN;
                 try {
-                  if (x.shape[0] > 0) score = slicedKs(reference, x, { key: kDirections, numDirections: config.numDirections });
+                  if (x.shape[0] > 0) score = await slicedKs(reference, x, { key: kDirections, numDirections: config.numDirections });
                 } finally {
                   x.dispose();
                 }

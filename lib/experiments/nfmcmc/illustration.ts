@@ -18,7 +18,9 @@ import { normal, split, type Key } from '../../core/random.js';
 import { flowDistribution } from '../../models/flowTarget.js';
 import { neutraTarget } from '../../samplers/transport/neutra.js';
 import type { IllustrationConfig } from './config.js';
-import { latentDataIllustration, type IllustrationPanel, type LogDensityGrid, type PanelPath } from './figures.js';
+import { gridAxis, logDensityOnGrid } from '../../targets/logDensityGrid.js';
+import { readFloat64, readValues } from '../../core/readback.js';
+import { latentDataIllustration, type IllustrationPanel, type PanelPath } from './figures.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import { runSampler, type SamplerName, type SamplerSettings } from './samplers.js';
 import { squareMixture2d } from './targets.js';
@@ -40,22 +42,6 @@ export interface IllustrationResult {
   seconds: number;
 }
 
-/** log-density on a gridSize^2 grid over [-box, box]^2 (one batched evaluation). */
-function evaluateGrid(logDensity: (x: tf.Tensor2D) => tf.Tensor1D, gridSize: number): LogDensityGrid {
-  const xs = Float64Array.from({ length: gridSize }, (_, i) => -ILLUSTRATION_BOX + (2 * ILLUSTRATION_BOX * i) / (gridSize - 1));
-  const points = new Float32Array(gridSize * gridSize * 2);
-  for (let j = 0; j < gridSize; j++) {
-    for (let i = 0; i < gridSize; i++) {
-      points[2 * (j * gridSize + i)] = xs[i];
-      points[2 * (j * gridSize + i) + 1] = xs[j];
-    }
-  }
-  const values = tf.tidy(() => logDensity(tf.tensor2d(points, [gridSize * gridSize, 2])));
-  const logDensityValues = Float64Array.from(values.dataSync());
-  values.dispose();
-  return { xs, ys: xs, logDensity: logDensityValues };
-}
-
 /** Pairs of neighbouring modes of the square mixture (means 0: (-a,-a), 1: (a,-a), 2: (-a,a), 3: (a,a)). */
 const NEIGHBOURS: [number, number][] = [
   [0, 1],
@@ -69,7 +55,11 @@ const SEGMENT_POINTS = 101;
  * The log-density barrier along the straight segment from a to b: min(log p(a), log p(b)) - min over the segment of
  * log p (0 when the density does not dip between the two points). In nats; exp(-barrier) is the density ratio.
  */
-export function segmentBarrier(logDensity: (x: tf.Tensor2D) => tf.Tensor1D, a: ArrayLike<number>, b: ArrayLike<number>): number {
+export async function segmentBarrier(
+  logDensity: (x: tf.Tensor2D) => tf.Tensor1D,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): Promise<number> {
   const dim = a.length;
   const points = new Float32Array(SEGMENT_POINTS * dim);
   for (let i = 0; i < SEGMENT_POINTS; i++) {
@@ -77,7 +67,7 @@ export function segmentBarrier(logDensity: (x: tf.Tensor2D) => tf.Tensor1D, a: A
     for (let j = 0; j < dim; j++) points[i * dim + j] = (1 - s) * a[j] + s * b[j];
   }
   const values = tf.tidy(() => logDensity(tf.tensor2d(points, [SEGMENT_POINTS, dim])));
-  const v = values.dataSync();
+  const v = await readFloat64(values);
   values.dispose();
   let lowest = Infinity;
   for (const x of v) lowest = Math.min(lowest, x);
@@ -97,7 +87,7 @@ export async function runIllustration(config: IllustrationConfig, key: Key, opti
     const mean = target.components.means[START_MODE];
     const std = Math.sqrt(target.components.covariances[START_MODE].data[0]);
     const start = tf.tidy(() => tf.add(tf.tensor1d(mean), normal(kStart, [n, 2], 0, std)) as tf.Tensor2D);
-    const startData = start.dataSync().slice();
+    const startData = Float32Array.from(await readValues(start));
     const settings: SamplerSettings = {
       numChains: n,
       numSteps: config.numSteps,
@@ -123,10 +113,15 @@ export async function runIllustration(config: IllustrationConfig, key: Key, opti
           data.set(startData.subarray(2 * c, 2 * c + 2), c * T * 2);
           for (let t = 1; t < T; t++) data.set(run.draws.data.subarray(((t - 1) * n + c) * 2, ((t - 1) * n + c) * 2 + 2), (c * T + t) * 2);
         }
-        const { latent, modes } = tf.tidy(() => {
-          const x = tf.tensor2d(data, [n * T, 2]);
-          return { latent: flow.inverse(x).value.dataSync().slice(), modes: target.modes.assign(x) };
-        });
+        const x = tf.tensor2d(data, [n * T, 2]);
+        const latentTensor = tf.tidy(() => flow.inverse(x).value);
+        let modes: Int32Array;
+        let latent: Float32Array | Int32Array | Uint8Array;
+        try {
+          [latent, modes] = await Promise.all([readValues(latentTensor), target.modes.assign(x)]);
+        } finally {
+          tf.dispose([x, latentTensor]);
+        }
         paths[sampler] = { data: [], latent: [] };
         let visitedTotal = 0;
         let outside = 0;
@@ -161,18 +156,24 @@ export async function runIllustration(config: IllustrationConfig, key: Key, opti
 
     const q = flowDistribution(flow);
     const pulledBack = neutraTarget(flow, target);
+    const axis = gridAxis(-ILLUSTRATION_BOX, ILLUSTRATION_BOX, config.gridSize);
     const grids = {
-      target: evaluateGrid((x) => target.logDensity(x), config.gridSize),
-      flow: evaluateGrid((x) => q.logDensity(x), config.gridSize),
-      latent: evaluateGrid((z) => pulledBack.logDensity(z), config.gridSize),
+      target: await logDensityOnGrid((x) => target.logDensity(x), axis),
+      flow: await logDensityOnGrid((x) => q.logDensity(x), axis),
+      latent: await logDensityOnGrid((z) => pulledBack.logDensity(z), axis),
     };
     const means = target.components.means;
-    const latentMeans = tf.tidy(() => flow.inverse(tf.tensor2d(means)).value.arraySync());
-    const barriers = NEIGHBOURS.map(([a, b]) => ({
-      modes: `${a}-${b}`,
-      dataBarrier: segmentBarrier((x) => target.logDensity(x), means[a], means[b]),
-      latentBarrier: segmentBarrier((z) => pulledBack.logDensity(z), latentMeans[a], latentMeans[b]),
-    }));
+    const latentMeansTensor = tf.tidy(() => flow.inverse(tf.tensor2d(means)).value);
+    const latentMeans = (await latentMeansTensor.array()) as number[][];
+    latentMeansTensor.dispose();
+    const barriers = [];
+    for (const [a, b] of NEIGHBOURS) {
+      barriers.push({
+        modes: `${a}-${b}`,
+        dataBarrier: await segmentBarrier((x) => target.logDensity(x), means[a], means[b]),
+        latentBarrier: await segmentBarrier((z) => pulledBack.logDensity(z), latentMeans[a], latentMeans[b]),
+      });
+    }
     const panels: IllustrationPanel[] = [
       { name: 'π with i-SIR', space: 'data', grid: grids.target, paths: paths['i-SIR'].data },
       { name: 'π with NeuTra-MALA', space: 'data', grid: grids.target, paths: paths['NeuTra-MALA'].data },

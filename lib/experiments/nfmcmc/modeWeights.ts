@@ -42,11 +42,11 @@ function startInEachMode(key: Key, target: GaussianMixtureTarget, numChains: num
 }
 
 /** The sorted mode histogram of every chain of `draws` (ascending fractions, length 4 each). */
-function sortedHistogramsPerChain(target: GaussianMixtureTarget, draws: Draws): number[][] {
+async function sortedHistogramsPerChain(target: GaussianMixtureTarget, draws: Draws): Promise<number[][]> {
   const { x, numNonFinite } = drawsTensor(draws);
   try {
     if (numNonFinite > 0) throw new Error(`F1.2: ${numNonFinite} non-finite draws on ${target.name}; the histograms would be wrong`);
-    const modes = target.modes.assign(x); // step-major, as the draws
+    const modes = await target.modes.assign(x); // step-major, as the draws
     const { numChains, numDraws } = draws;
     return Array.from({ length: numChains }, (_, c) => {
       const own = Int32Array.from({ length: numDraws }, (_, t) => modes[t * numChains + c]);
@@ -84,7 +84,7 @@ export async function runModeWeights(config: ModeWeightConfig, key: Key, options
     try {
       // The flow's own mode weights: a perfect flow puts 1/4 in each mode.
       const flowSamples = flowDistribution(trained.flow, base).sample(kFlowCheck, 4096);
-      const flowWeights = modeWeights(target.modes.assign(flowSamples), NUM_MODES);
+      const flowWeights = modeWeights(await target.modes.assign(flowSamples), NUM_MODES);
       flowSamples.dispose();
       const isEss: number[] = [];
       for (let seed = 0; seed < config.seeds; seed++) {
@@ -96,7 +96,7 @@ export async function runModeWeights(config: ModeWeightConfig, key: Key, options
             throwIfAborted(signal, 'nfmcmc');
             const run = await runSampler(sampler, foldIn(kSamplers, si), { target, flow: trained.flow, base }, start, settings, { signal });
             if (sampler === 'IS') isEss.push(run.acceptanceRate);
-            const histograms = sortedHistogramsPerChain(target, run.draws);
+            const histograms = await sortedHistogramsPerChain(target, run.draws);
             histograms.forEach((h, chain) =>
               h.forEach((fraction, r) => rows.push({ dim, sampler, seed, chain, rank: r + 1, fraction })),
             );

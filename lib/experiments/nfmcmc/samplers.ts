@@ -19,7 +19,9 @@
  * the recorded cycles from the state and step size of a MALA warm-up.
  */
 import * as tf from '@tensorflow/tfjs';
-import { split, type Key } from '../../core/random.js';
+import { advance } from '../../core/memory.js';
+import { readScalar } from '../../core/readback.js';
+import { foldIn, split, type Key } from '../../core/random.js';
 import type { Flow } from '../../models/flow.js';
 import type { FlowBase } from '../../models/flowTarget.js';
 import { imh } from '../../samplers/mcmc/imh.js';
@@ -32,6 +34,7 @@ import { flowProposal } from '../../samplers/transport/flowProposals.js';
 import { flex2mcmc } from '../../samplers/transport/globalLocal.js';
 import { neuralImportanceSampling } from '../../samplers/transport/neuralImportanceSampling.js';
 import { neutra } from '../../samplers/transport/neutra.js';
+import { throwIfAborted } from '../progress.js';
 import type { Target } from '../../targets/target.js';
 
 export const SAMPLERS = ['IMH', 'i-SIR', 'IS', 'MALA', 'NeuTra-MALA', 'FlEx2'] as const;
@@ -123,16 +126,31 @@ async function warmUpStepSize<S extends ChainState>(
   signal: AbortSignal | undefined,
 ): Promise<{ state: S; stepSize: number }> {
   let stepSize = initialStepSize;
-  const params = (_step: number, _state: S, lastInfo: { isAccepted: tf.Tensor1D } | undefined): MalaParams => {
-    if (lastInfo) {
-      const fraction = tf.mean(lastInfo.isAccepted);
-      stepSize = adaptSharedStepSize(stepSize, fraction.dataSync()[0]);
-      fraction.dispose();
+  let state = await kernel.init(start);
+  const last: { fraction: tf.Tensor | null } = { fraction: null }; // the previous step's acceptance fraction
+  try {
+    for (let i = 0; i < numWarmup; i++) {
+      throwIfAborted(signal, 'nfmcmc');
+      // The rule needs the previous step's acceptance fraction on the host: one scalar read per warm-up step
+      // (warm-up only; the sampling steps after it read once per chunk). Step keys as runChain's: foldIn(key, i).
+      if (last.fraction !== null) {
+        stepSize = adaptSharedStepSize(stepSize, await readScalar(last.fraction));
+        last.fraction.dispose();
+        last.fraction = null;
+      }
+      state = advance(state, (s) => {
+        const out = kernel.step(foldIn(key, i), s, { stepSize });
+        last.fraction = tf.keep(tf.mean(out.info.isAccepted));
+        return out.state;
+      });
     }
-    return { stepSize };
-  };
-  const warm = await run(key, kernel, start, { numSteps: numWarmup, params, thin: Math.max(1, numWarmup), signal });
-  return { state: warm.state, stepSize };
+  } catch (err) {
+    disposeState(state);
+    throw err;
+  } finally {
+    last.fraction?.dispose();
+  }
+  return { state, stepSize };
 }
 
 /** A runChain trace [numKept, numChains, d] as Draws. */
@@ -212,7 +230,7 @@ export async function runSampler(
     case 'IS': {
       const proposal = flowProposal(flow, base);
       const numDraws = numChains * numSteps;
-      const result = neuralImportanceSampling(kRun, target, proposal, { numSamples: settings.isSamples, numResampled: numDraws });
+      const result = await neuralImportanceSampling(kRun, target, proposal, { numSamples: settings.isSamples, numResampled: numDraws });
       try {
         const data = (await result.resampled!.data()) as Float32Array;
         return done({ data, numDraws, numChains: 1, dim }, result.ess / settings.isSamples, null);

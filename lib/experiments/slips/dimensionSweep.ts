@@ -78,10 +78,15 @@ export async function runDimensionSweep(config: DimensionSweepConfig, key: Key, 
       for (let seed = 0; seed < config.seeds; seed++) {
         const k = foldIn(foldIn(key, dim), seed);
         const exact = target.sample(foldIn(k, 0), config.slips.numParticles);
-        const record = (run: MethodRun, series: string, epsilon: number | null) => {
+        const record = async (run: MethodRun, series: string, epsilon: number | null) => {
           const points = unweightedPoints(foldIn(k, 5), run);
           try {
-            const w = modeWeights(target.modes.assign(run.samples), 2, run.weights ?? undefined)[0];
+            const [assigned, slicedW2GaussianApprox, slicedW2] = await Promise.all([
+              target.modes.assign(run.samples),
+              slicedWassersteinGaussianApprox(points, exact),
+              slicedWasserstein(points, exact, { key: foldIn(k, 4), numDirections: config.numDirections }),
+            ]);
+            const w = modeWeights(assigned, 2, run.weights ?? undefined)[0];
             const row: DimensionSweepRow = {
               dim,
               seed,
@@ -92,8 +97,8 @@ export async function runDimensionSweep(config: DimensionSweepConfig, key: Key, 
               modeWeight: w,
               trueModeWeight,
               modeWeightError: Math.abs(w - trueModeWeight),
-              slicedW2GaussianApprox: slicedWassersteinGaussianApprox(points, exact),
-              slicedW2: slicedWasserstein(points, exact, { key: foldIn(k, 4), numDirections: config.numDirections }),
+              slicedW2GaussianApprox,
+              slicedW2,
               gradientEvaluationsPerParticle: run.gradientEvaluationsPerParticle,
               densityEvaluationsPerParticle: run.densityEvaluationsPerParticle,
               ess: run.ess,
@@ -113,12 +118,12 @@ export async function runDimensionSweep(config: DimensionSweepConfig, key: Key, 
           for (const epsilon of config.epsilons) {
             throwIfAborted(options.signal, 'slips S1');
             const run = await runSlips(foldIn(k, 10), problem, config.slips, config.schedule, { epsilon, signal: options.signal });
-            record(run, slipsSeries(epsilon), epsilon);
+            await record(run, slipsSeries(epsilon), epsilon);
           }
           for (const [i, method] of baselines.entries()) {
             throwIfAborted(options.signal, 'slips S1');
             const run = await runBaseline(method, foldIn(k, 1 + i), problem, config.slips, config.budget, config.baselines, options.signal);
-            record(run, method, null);
+            await record(run, method, null);
           }
         } finally {
           exact.dispose();

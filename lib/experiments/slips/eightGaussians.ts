@@ -14,7 +14,7 @@ import { modeWeightError, modeWeights } from '../../metrics/modeWeights.js';
 import { wasserstein2Exact } from '../../metrics/wasserstein2d.js';
 import { eightGaussians } from '../../targets/gaussians2d.js';
 import type { Target } from '../../targets/target.js';
-import type { DensityGrid } from '../../viz/densityGrid.js';
+import { gridAxis, logDensityOnGrid, type LogDensityGrid } from '../../targets/logDensityGrid.js';
 import { scatterOverDensity } from '../../viz/scatterOverDensity.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import type { EightGaussiansConfig } from './config.js';
@@ -45,15 +45,6 @@ export interface EightGaussiansResult {
   seconds: number;
 }
 
-/** log π on an n × n grid over [lo, hi]², evaluated in one batch. */
-export function logDensityGrid(target: Target, lo: number, hi: number, n: number): DensityGrid {
-  const axis = Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
-  const grid = axis.flatMap((y) => axis.map((x) => [x, y]));
-  const values = tf.tidy(() => target.logDensity(tf.tensor2d(grid)));
-  const logDensity = Array.from(values.dataSync());
-  values.dispose();
-  return { x: axis, y: axis, logDensity };
-}
 
 /** Run S3 (see the file comment). Keys: foldIn(key, seed), then one per method. */
 export async function runEightGaussians(config: EightGaussiansConfig, key: Key, options: ExperimentOptions = {}): Promise<EightGaussiansResult> {
@@ -71,12 +62,12 @@ export async function runEightGaussians(config: EightGaussiansConfig, key: Key, 
       const exact = target.sample(foldIn(k, 0), n);
       const other = target.sample(foldIn(k, 6), n);
       try {
-        const record = (method: string, pts: tf.Tensor2D, run: MethodRun | null) => {
-          const w = modeWeights(target.modes.assign(run ? run.samples : pts), 8, run?.weights ?? undefined);
+        const record = async (method: string, pts: tf.Tensor2D, run: MethodRun | null) => {
+          const w = modeWeights(await target.modes.assign(run ? run.samples : pts), 8, run?.weights ?? undefined);
           const row: EightGaussiansRow = {
             seed,
             method,
-            w2: wasserstein2Exact(pts, exact),
+            w2: await wasserstein2Exact(pts, exact),
             modeWeightTv: modeWeightError(w, truth).totalVariation,
             maxModeWeight: Math.max(...w),
             minModeWeight: Math.min(...w),
@@ -86,10 +77,10 @@ export async function runEightGaussians(config: EightGaussiansConfig, key: Key, 
             seconds: run?.seconds ?? 0,
           };
           rows.push(row);
-          if (seed === 0) points[method] = pts.arraySync() as number[][];
+          if (seed === 0) points[method] = (await pts.array()) as number[][];
           options.onProgress?.(`S3 seed ${seed} ${method}: W2 = ${row.w2.toFixed(3)}, mode-weight TV = ${row.modeWeightTv.toFixed(3)}${run ? `, ${run.seconds.toFixed(1)} s` : ''}`);
         };
-        record('exact', other, null);
+        await record('exact', other, null);
         for (const [i, method] of methods.entries()) {
           throwIfAborted(options.signal, 'slips S3');
           const run =
@@ -98,7 +89,7 @@ export async function runEightGaussians(config: EightGaussiansConfig, key: Key, 
               : await runBaseline(method as 'SMC' | 'AIS' | 'RDMC', foldIn(k, i), problem, config.slips, config.budget, config.baselines, options.signal);
           const pts = unweightedPoints(foldIn(k, 5), run);
           try {
-            record(method, pts, run);
+            await record(method, pts, run);
           } finally {
             tf.dispose([pts, run.samples]);
           }
@@ -108,7 +99,8 @@ export async function runEightGaussians(config: EightGaussiansConfig, key: Key, 
       }
     }
     const summary = summariseOverSeeds(rows, ['method'], ['w2', 'modeWeightTv', 'gradientEvaluationsPerParticle', 'seconds']);
-    const spec = eightGaussiansSpec(config, target, points, summary);
+    const density = await logDensityOnGrid((x) => target.logDensity(x), gridAxis(-14, 14, config.gridSize));
+    const spec = eightGaussiansSpec(config, density, points, summary);
     return { runs: aq.from(rows), summary: aq.from(summary), points, spec, seconds: (performance.now() - began) / 1000 };
   } finally {
     target.dispose();
@@ -116,8 +108,7 @@ export async function runEightGaussians(config: EightGaussiansConfig, key: Key, 
 }
 
 /** One scatter panel per method (seed 0) over the density's contours, titled with the mean W2 over seeds. */
-export function eightGaussiansSpec(config: EightGaussiansConfig, target: Target, points: Record<string, number[][]>, summary: Record<string, unknown>[]): TopLevelSpec {
-  const density = logDensityGrid(target, -14, 14, config.gridSize);
+export function eightGaussiansSpec(config: EightGaussiansConfig, density: LogDensityGrid, points: Record<string, number[][]>, summary: Record<string, unknown>[]): TopLevelSpec {
   const panels = Object.entries(points).map(([method, pts]) => {
     const s = summary.find((r) => r.method === method);
     const w2 = s?.w2Mean as number | null | undefined;

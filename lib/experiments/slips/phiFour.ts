@@ -59,7 +59,7 @@ export async function runPhiFour(config: PhiFourConfig, key: Key, options: Exper
             ? await runSlips(foldIn(k, 10), problem, config.slips, config.schedule, { epsilon: config.epsilon, epsilonEnd: config.epsilonEnd, signal: options.signal })
             : await runBaseline(method as 'SMC' | 'AIS' | 'RDMC', foldIn(k, i), problem, config.slips, config.budget, config.baselines, options.signal);
         try {
-          const logRatio = phiFourLogModeRatio(run.samples, target, { weights: run.weights ?? undefined });
+          const logRatio = await phiFourLogModeRatio(run.samples, target, { weights: run.weights ?? undefined });
           rows.push({
             tilt,
             seed,

@@ -90,7 +90,7 @@ export async function runSweetSpot(config: SweetSpotConfig, key: Key, options: E
             const runOnce = async (replicateKey: Key, numParticles: number) => {
               const run = await runSlips(replicateKey, scaled, config.slips, choice, { epsilon, numParticles, denoiser: exact, signal: options.signal });
               try {
-                const assigned = target.modes.assign(run.samples);
+                const assigned = await target.modes.assign(run.samples);
                 const groups = numParticles / n;
                 for (let g = 0; g < groups; g++) {
                   weights.push(modeWeights(assigned.subarray(g * n, (g + 1) * n), 2)[0]);

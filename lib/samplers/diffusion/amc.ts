@@ -217,7 +217,7 @@ async function read64(t: tf.Tensor): Promise<Float64Array> {
 /** `numSteps` MALA steps on `levelTarget` from x (consumed): new positions, their log-density and the mean acceptance. */
 async function malaMoves(levelTarget: Target, key: Key, x: tf.Tensor2D, stepSize: number, numSteps: number) {
   const kernel = mala(levelTarget);
-  const initial = tf.tidy(() => kernel.init(x));
+  const initial = await kernel.init(x);
   disposeReplaced(x, initial);
   let carry = { state: initial, acceptanceSum: tf.scalar(0) };
   for (let j = 0; j < numSteps; j++) {

@@ -583,7 +583,7 @@ export async function rdmc(key: Key, target: Target, options: RdmcOptions): Prom
 
   let y: tf.Tensor2D;
   if (o.initialParticles) {
-    checkFinite(where, o.initialParticles, 'initialParticles');
+    await checkFinite(where, o.initialParticles, 'initialParticles');
     y = tf.clone(o.initialParticles);
   } else {
     // p_T of the Gaussian guess N(m0, s0^2 I): N(a_T m0, (a_T^2 s0^2 + v_T) I).

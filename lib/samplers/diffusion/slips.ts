@@ -29,6 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import { advance } from '../../core/memory.js';
 import { sumSquares } from '../../core/ops.js';
 import { yieldToEventLoop } from '../../core/progress.js';
+import { readValues } from '../../core/readback.js';
 import { foldIn, normal, split, type Key } from '../../core/random.js';
 import { checkInteger, checkInterval, checkNumber, checkNumberArray, checkOptions, invalidOption, verbatim } from '../../core/validate.js';
 import { geometricSchedule, snrTimeGrid, type LocalizationSchedule } from '../../diffusion/localizationSchedules.js';
@@ -117,7 +118,7 @@ export interface McmcDenoiser {
   /** Estimate u_t(y) for y [N, d] (N fixed by the first call). */
   estimate(key: Key, y: tf.Tensor2D, t: number): Promise<McmcDenoiserCall>;
   /** The per-chain step sizes [numChains · N] (a copy), or null before the first call. */
-  stepSizes(): Float32Array | null;
+  stepSizes(): Promise<Float32Array | null>;
   /** Total MALA steps run so far (adaptation included). */
   readonly totalMcmcSteps: number;
   /** Free the warm-start state. */
@@ -186,7 +187,7 @@ export function createMcmcDenoiser(target: Target, options: McmcDenoiserOptions)
     get totalMcmcSteps() {
       return totalMcmcSteps;
     },
-    stepSizes: () => (stepSize === null ? null : Float32Array.from(stepSize.dataSync())),
+    stepSizes: async () => (stepSize === null ? null : Float32Array.from(await readValues(stepSize))),
     dispose() {
       lastIterate?.dispose();
       stepSize?.dispose();
@@ -429,7 +430,6 @@ function checkSlipsOptions(fn: string, options: SlipsOptions): CheckedSlips {
   if (initialY !== undefined) {
     checkPositions(fn, initialY, d, 'initialY');
     if (initialY.shape[0] < 1) invalidOption(fn, 'initialY', initialY, `at least one row, shape [N >= 1, ${d}]`);
-    checkFinite(fn, initialY, 'initialY');
     numParticles = initialY.shape[0];
     if (options.numParticles !== undefined && options.numParticles !== numParticles) {
       invalidOption(fn, 'numParticles', options.numParticles, `${numParticles}, the number of rows of initialY (or leave it out)`);
@@ -453,6 +453,7 @@ function aborted(fn: string, where: string): Error {
 export async function slips(key: Key, options: SlipsOptions): Promise<SlipsResult> {
   const fn = 'slips';
   const o = checkSlipsOptions(fn, options);
+  if (o.initialY) await checkFinite(fn, o.initialY, 'initialY'); // the one value check (a read-back)
   const mcmc = o.denoiser === 'mcmc'
     ? createMcmcDenoiser(o.target, {
         sigma: o.sigma,
@@ -566,7 +567,7 @@ export async function slips(key: Key, options: SlipsOptions): Promise<SlipsResul
       record(K - 1, call);
       report('denoise', 1, 1, times[K - 1], call);
     });
-    diagnostics.stepSizes = mcmc?.stepSizes() ?? null;
+    diagnostics.stepSizes = (await mcmc?.stepSizes()) ?? null;
     diagnostics.totalMcmcSteps = mcmc?.totalMcmcSteps ?? 0;
     return { samples, diagnostics };
   } finally {

@@ -106,7 +106,7 @@ export function hmc(target: Target): Kernel<HmcState, HmcParams> {
   return {
     name,
     target,
-    init(position: tf.Tensor2D): HmcState {
+    init(position: tf.Tensor2D): Promise<HmcState> {
       return initialGradientState(`${name}.init`, target, position);
     },
     step(key: Key, state: HmcState, params: HmcParams): { state: HmcState; info: StepInfo } {

@@ -48,9 +48,15 @@ export function drawProposals(where: string, proposal: IndependentProposal, key:
 }
 
 /** The initial state of an independent-proposal kernel (IMH, i-SIR): position, log pi and the cached log lambda. */
-export function initialProposalState(where: string, target: Target, proposal: IndependentProposal, position: unknown): ImhState {
-  const x = initialPosition(where, target, position);
-  return checkInitialState(where, { position: x, logDensity: target.logDensity(x), logProposalDensity: proposal.logDensity(x) });
+export async function initialProposalState(
+  where: string,
+  target: Target,
+  proposal: IndependentProposal,
+  position: unknown,
+): Promise<ImhState> {
+  const x = await initialPosition(where, target, position);
+  const densities = tf.tidy(() => ({ logDensity: target.logDensity(x), logProposalDensity: proposal.logDensity(x) }));
+  return checkInitialState(where, { position: x, ...densities });
 }
 
 /** The cached log lambda of a state, or its recomputation when the state comes from another kernel. */
@@ -67,7 +73,7 @@ export function imh(target: Target, proposal: IndependentProposal): Kernel<ImhSt
   return {
     name,
     target,
-    init(position: tf.Tensor2D): ImhState {
+    init(position: tf.Tensor2D): Promise<ImhState> {
       return initialProposalState(`${name}.init`, target, proposal, position);
     },
     step(key: Key, state: ImhState, params?: ImhParams): { state: ImhState; info: StepInfo } {

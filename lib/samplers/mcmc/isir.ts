@@ -47,7 +47,7 @@ export function isir(target: Target, proposal: IndependentProposal): Kernel<Isir
   return {
     name,
     target,
-    init(position: tf.Tensor2D): IsirState {
+    init(position: tf.Tensor2D): Promise<IsirState> {
       return initialProposalState(`${name}.init`, target, proposal, position);
     },
     step(key: Key, state: IsirState, params: IsirParams): { state: IsirState; info: StepInfo } {

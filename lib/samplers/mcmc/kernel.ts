@@ -1,6 +1,6 @@
 /**
  * The MCMC kernel contract, BlackJAX-style (DESIGN.md section 3). A kernel is built for one target:
- * `const k = mala(target)`; `k.init(position)` gives the state; `k.step(key, state, params)` gives the next
+ * `const k = mala(target)`; `await k.init(position)` gives the state; `k.step(key, state, params)` gives the next
  * state and an info object. Params are passed at every call so adaptation and SMC can change them.
  * Every kernel works on all chains at once: positions [n, d], per-chain scalars [n].
  */
@@ -29,6 +29,7 @@ export type StepSize = number | tf.Tensor1D;
 export interface Kernel<S extends ChainState = ChainState, P = Record<string, unknown>> {
   name: string;
   target: Target;
-  init(position: tf.Tensor2D): S;
+  /** The initial state; async because it checks the values once (one read-back: DESIGN.md section 4). */
+  init(position: tf.Tensor2D): Promise<S>;
   step(key: Key, state: S, params: P): { state: S; info: StepInfo };
 }

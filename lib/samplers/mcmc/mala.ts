@@ -29,7 +29,7 @@ export function mala(target: Target): Kernel<MalaState, MalaParams> {
   return {
     name,
     target,
-    init(position: tf.Tensor2D): MalaState {
+    init(position: tf.Tensor2D): Promise<MalaState> {
       return initialGradientState(`${name}.init`, target, position);
     },
     step(key: Key, state: MalaState, params: MalaParams): { state: MalaState; info: StepInfo } {

@@ -9,6 +9,7 @@
  * a kernel's step.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from '../../core/readback.js';
 import { checkInteger } from '../../core/validate.js';
 import { invalid } from './metropolis.js';
 
@@ -31,12 +32,12 @@ export interface RegularisationOptions {
 /** Draws as a tensor [..., d] (leading axes are flattened), rows of numbers, or a flat row-major array with d columns. */
 export type Draws = tf.Tensor | ArrayLike<number>[] | Float32Array | Float64Array;
 
-function readDraws(where: string, draws: Draws, dim: number): { rows: number; data: ArrayLike<number> } {
+async function readDraws(where: string, draws: Draws, dim: number): Promise<{ rows: number; data: ArrayLike<number> }> {
   if (draws instanceof tf.Tensor) {
     if (draws.rank < 1 || draws.shape[draws.rank - 1] !== dim) {
       invalid(where, 'draws', draws, `a tensor of shape [..., ${dim}]`);
     }
-    const data = draws.dataSync();
+    const data = await readValues(draws);
     return { rows: data.length / dim, data };
   }
   if (draws instanceof Float32Array || draws instanceof Float64Array) {
@@ -71,12 +72,12 @@ export const massMatrixAdaptation = {
     return { count: 0, mean: new Array<number>(dim).fill(0), m2: new Array<number>(dim).fill(0) };
   },
 
-  /** Merge a batch of draws into the running moments (float64; a non-finite draw throws). */
-  update(state: WelfordState, draws: Draws): WelfordState {
+  /** Merge a batch of draws into the running moments (float64; a non-finite draw throws; a tensor is read once). */
+  async update(state: WelfordState, draws: Draws): Promise<WelfordState> {
     const where = 'massMatrixAdaptation.update';
     checkWelford(where, state);
     const d = state.mean.length;
-    const { rows, data } = readDraws(where, draws, d);
+    const { rows, data } = await readDraws(where, draws, d);
     if (rows === 0) return state;
     // Batch moments by two passes in float64, then the pairwise merge (Chan et al. 1979).
     const batchMean = new Float64Array(d);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { finiteOr, select } from '../../core/ops.js';
+import { readAll } from '../../core/readback.js';
 import { uniform, type Key } from '../../core/random.js';
 import { describeValue, invalidOption } from '../../core/validate.js';
 import { checkFinite, checkPositions, logDensityAndGrad, type Target } from '../../targets/target.js';
@@ -22,34 +23,34 @@ export function invalid(where: string, option: string, value: unknown, expected:
  * Check an initial position ([n, d] float tensor with finite entries; one read-back, at the boundary only) and
  * return a clone that the new state owns, so that disposing the state never disposes the caller's tensor.
  */
-export function initialPosition(where: string, target: Target, position: unknown): tf.Tensor2D {
+export async function initialPosition(where: string, target: Target, position: unknown): Promise<tf.Tensor2D> {
   checkPositions(where, position, target.dim);
   if (position.dtype !== 'float32') invalid(where, 'position', position, 'a float32 tensor');
   if (position.shape[0] < 1) invalid(where, 'position', position, `at least one chain, shape [n >= 1, ${target.dim}]`);
-  checkFinite(where, position);
+  await checkFinite(where, position);
   return tf.clone(position);
 }
 
 /**
- * Check the target's values at the initial positions (one read-back each, at the boundary only) and return the
+ * Check the target's values at the initial positions (one async read-back, at the boundary only) and return the
  * state: a NaN or +Infinity log-density, or a non-finite gradient, would leave that chain stuck forever (every
  * log-acceptance NaN), so it is an error here, and the state's tensors are freed. A log-density of -Infinity
  * (outside the support) is allowed: such chains accept any move.
  */
-export function checkInitialState<S extends ChainState>(where: string, state: S): S {
+export async function checkInitialState<S extends ChainState>(where: string, state: S): Promise<S> {
   const fail = (message: string): never => {
     tf.dispose(Object.values(state));
     throw new Error(`${where}: ${message}`);
   };
-  const values = state.logDensity.dataSync();
+  const grad = state.grad;
+  // One round trip for both reads.
+  const [values, g] = await readAll(grad ? [state.logDensity, grad] : [state.logDensity]);
   for (let i = 0; i < values.length; i++) {
     if (Number.isNaN(values[i]) || values[i] === Infinity) {
       fail(`the target's logDensity at option "position" row ${i} is ${values[i]}, expected a finite number or -Infinity`);
     }
   }
-  const grad = state.grad;
   if (grad) {
-    const g = grad.dataSync();
     const d = grad.shape[1] ?? 1;
     for (let i = 0; i < g.length; i++) {
       if (!Number.isFinite(g[i])) {
@@ -65,9 +66,13 @@ export function checkInitialState<S extends ChainState>(where: string, state: S)
  * The initial state of a gradient-based kernel (MALA, HMC): the checked position with its log-density and
  * gradient (one evaluation), checked by `checkInitialState`.
  */
-export function initialGradientState(where: string, target: Target, position: unknown): ChainState & { grad: tf.Tensor2D } {
-  const x = initialPosition(where, target, position);
-  const { logDensity, grad } = logDensityAndGrad(target, x);
+export async function initialGradientState(
+  where: string,
+  target: Target,
+  position: unknown,
+): Promise<ChainState & { grad: tf.Tensor2D }> {
+  const x = await initialPosition(where, target, position);
+  const { logDensity, grad } = tf.tidy(() => logDensityAndGrad(target, x));
   return checkInitialState(where, { position: x, logDensity, grad });
 }
 

@@ -22,9 +22,9 @@ export function rwmh(target: Target): Kernel<RwmhState, RwmhParams> {
   return {
     name,
     target,
-    init(position: tf.Tensor2D): RwmhState {
-      const x = initialPosition(`${name}.init`, target, position);
-      return checkInitialState(`${name}.init`, { position: x, logDensity: target.logDensity(x) });
+    async init(position: tf.Tensor2D): Promise<RwmhState> {
+      const x = await initialPosition(`${name}.init`, target, position);
+      return checkInitialState(`${name}.init`, { position: x, logDensity: tf.tidy(() => target.logDensity(x)) });
     },
     step(key: Key, state: RwmhState, params: RwmhParams): { state: RwmhState; info: StepInfo } {
       const { n, stepSize } = checkStepInputs(`${name}.step`, target, state, params);

@@ -193,7 +193,7 @@ async function moveParticles<S extends ChainState, P extends object>(
   numSteps: number,
 ): Promise<{ positions: tf.Tensor2D; acceptanceRate: number }> {
   if (numSteps === 0) return { positions: x, acceptanceRate: NaN };
-  const initial = tf.tidy(() => kernel.init(x));
+  const initial = await kernel.init(x);
   disposeReplaced(x, initial);
   let carry: Carry<S> = { state: initial, acceptanceSum: tf.scalar(0) };
   for (let j = 0; j < numSteps; j++) {

@@ -12,13 +12,16 @@
  * targeted N(0, I) pi_T, which is too concentrated even with a perfect flow (the unit tests show it).
  *
  * All chains shrink together: each round evaluates the target at every chain (finished chains keep their point)
- * and reads back ONE number, the count of chains still looking; the step ends when it is 0. A chain still
+ * and, on host backends (cpu, wasm), reads back ONE number, the count of chains still looking; the step ends when
+ * it is 0. A device backend (webgpu) cannot read synchronously, so there every step runs `maxShrinks` rounds:
+ * the same law at a higher cost (lower `maxShrinks` there). A chain still
  * looking after `maxShrinks` rounds (the bracket has then shrunk by about 2^-maxShrinks around the current
  * point) stays where it is; `info.isAccepted` is 0 for it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { finiteOr, select, sumSquares } from '../../core/ops.js';
 import { foldIn, normal, split, uniform, type Key } from '../../core/random.js';
+import { readIfOnHost } from '../../core/readback.js';
 import { checkInteger } from '../../core/validate.js';
 import type { Target } from '../../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from '../mcmc/kernel.js';
@@ -44,9 +47,9 @@ export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, El
   return {
     name,
     target,
-    init(position: tf.Tensor2D): EllipticalSliceState {
-      const z = initialPosition(`${name}.init`, target, position);
-      return checkInitialState(`${name}.init`, { position: z, logDensity: target.logDensity(z) });
+    async init(position: tf.Tensor2D): Promise<EllipticalSliceState> {
+      const z = await initialPosition(`${name}.init`, target, position);
+      return checkInitialState(`${name}.init`, { position: z, logDensity: tf.tidy(() => target.logDensity(z)) });
     },
     step(key: Key, state: EllipticalSliceState, params?: EllipticalSliceParams): { state: EllipticalSliceState; info: StepInfo } {
       const where = `${name}.step`;
@@ -108,9 +111,10 @@ export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, El
           };
         });
         tf.dispose(Object.values(previous)); // every field of `loop` is new
-        // One read-back per round: stop when every chain has found a point on its slice.
+        // Stop when every chain has found a point on its slice: one read per round where reads are host copies;
+        // on a device backend every round runs (chains that are done are masked, so the law is the same).
         const numLooking = tf.sum(loop.looking);
-        const done = numLooking.dataSync()[0] === 0;
+        const done = readIfOnHost(numLooking)?.[0] === 0;
         numLooking.dispose();
         if (done) break;
       }

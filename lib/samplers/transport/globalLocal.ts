@@ -106,8 +106,8 @@ export function globalLocal<GP, LP>(options: GlobalLocalOptions<GP, LP>): Kernel
   return {
     name,
     target,
-    init(position: tf.Tensor2D): GlobalLocalState {
-      const state = localKernel.init(position);
+    async init(position: tf.Tensor2D): Promise<GlobalLocalState> {
+      const state = await localKernel.init(position);
       const unknown = Object.keys(state).filter((f) => !REBUILDABLE.has(f));
       if (unknown.length > 0) {
         tf.dispose(Object.values(state));

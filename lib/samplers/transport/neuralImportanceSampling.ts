@@ -11,6 +11,7 @@
  * pass). Resampled particles (multinomial by default) are an equally weighted approximate sample of pi.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readAll, readValues } from '../../core/readback.js';
 import { essFromLogWeights, logSumExp64, weightsFromLogWeights } from '../../core/logspace.js';
 import { split, type Key } from '../../core/random.js';
 import { checkChoice, checkInteger, checkOptions, invalidOption } from '../../core/validate.js';
@@ -51,7 +52,7 @@ export interface NeuralIsResult {
   mean: Float64Array;
   variance: Float64Array;
   /** sum_i wbar_i f(x_i) for f: [N, d] -> [N] or [N, k] (evaluated once, read back once). */
-  expectation(f: (x: tf.Tensor2D) => tf.Tensor): Estimate;
+  expectation(f: (x: tf.Tensor2D) => tf.Tensor): Promise<Estimate>;
   /** M particles resampled by the weights [M, d] (owned by the result), and their indices into `particles`. */
   resampled: tf.Tensor2D | null;
   ancestors: Int32Array;
@@ -72,12 +73,12 @@ function weightedEstimate(values: ArrayLike<number>, weights: Float64Array, k: n
 }
 
 /** Neural importance sampling of `target` with `proposal` (see the file header). */
-export function neuralImportanceSampling(
+export async function neuralImportanceSampling(
   key: Key,
   target: Target,
   proposal: ProposalWithLogDensity,
   options: NeuralIsOptions,
-): NeuralIsResult {
+): Promise<NeuralIsResult> {
   const where = 'neuralImportanceSampling';
   checkTarget(where, target);
   if (proposal == null || typeof proposal.sample !== 'function' || typeof proposal.logDensity !== 'function') {
@@ -96,7 +97,7 @@ export function neuralImportanceSampling(
 
   const { x: particles, logDensity: logProposal } = drawWithLogDensity(where, proposal, kDraw, n, d);
   const logTarget = tf.tidy(() => target.logDensity(particles));
-  const [pi, lambda, xs] = [logTarget.dataSync(), logProposal.dataSync(), particles.dataSync()];
+  const [pi, lambda, xs] = await readAll([logTarget, logProposal, particles]); // one round trip
   tf.dispose([logTarget, logProposal]);
 
   const logWeights = new Float64Array(n);
@@ -130,7 +131,7 @@ export function neuralImportanceSampling(
     logZStandardError: n > 1 ? Math.sqrt(Math.max(0, n / ess - 1) / (n - 1)) : NaN,
     mean: moments.value,
     variance,
-    expectation(f: (x: tf.Tensor2D) => tf.Tensor): Estimate {
+    async expectation(f: (x: tf.Tensor2D) => tf.Tensor): Promise<Estimate> {
       if (typeof f !== 'function') invalidOption(`${where}.expectation`, 'f', f, 'a function x [N, d] -> [N] or [N, k]');
       const values = tf.tidy(() => f(particles));
       const ok = values instanceof tf.Tensor && (values.rank === 1 || values.rank === 2) && values.shape[0] === n;
@@ -139,7 +140,7 @@ export function neuralImportanceSampling(
         invalidOption(`${where}.expectation`, 'f(x)', values, `a tensor of shape [${n}] or [${n}, k]`);
       }
       const k = values.rank === 2 ? values.shape[1]! : 1;
-      const data = values.dataSync();
+      const data = await readValues(values);
       values.dispose();
       return weightedEstimate(data, weights, k);
     },

@@ -126,7 +126,7 @@ export interface NeutraKernel<S extends ChainState, P> extends Kernel<NeutraStat
   /** Data-space positions x = T z of a state; pass as runChain's `transform` to record samples of pi. */
   transform(state: NeutraState<S>): tf.Tensor2D;
   /** A state from latent positions z [n, d] (init takes data-space positions x and starts at T^-1 x). */
-  initLatent(z: tf.Tensor2D): NeutraState<S>;
+  initLatent(z: tf.Tensor2D): Promise<NeutraState<S>>;
 }
 
 /**
@@ -154,7 +154,7 @@ export function neutra<S extends ChainState, P>(
     const x = tf.tidy(() => flow.forward(state.position).value);
     return { ...state, dataPosition: x };
   };
-  const initLatent = (z: tf.Tensor2D): NeutraState<S> => withData(inner.init(z));
+  const initLatent = async (z: tf.Tensor2D): Promise<NeutraState<S>> => withData(await inner.init(z));
   return {
     name: `neutra-${inner.name}`,
     target: latent,
@@ -162,12 +162,12 @@ export function neutra<S extends ChainState, P>(
     inner,
     transform: (state) => state.dataPosition,
     initLatent,
-    init(position: tf.Tensor2D): NeutraState<S> {
+    async init(position: tf.Tensor2D): Promise<NeutraState<S>> {
       checkPositions(`${where}.init`, position, d);
-      checkFinite(`${where}.init`, position);
+      await checkFinite(`${where}.init`, position);
       const z = tf.tidy(() => flow.inverse(position).value);
       try {
-        return initLatent(z);
+        return await initLatent(z);
       } finally {
         z.dispose();
       }
