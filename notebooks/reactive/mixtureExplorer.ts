@@ -6,7 +6,8 @@
  * Browser-safe on purpose: it imports only modules whose import graph is free of Node built-ins (targets/mixture,
  * targets/gaussian, samplers/mcmc/mala, samplers/runChain, samplers/smc/smc, metrics/modeWeights, core/random).
  * It never imports lib/core/backend.ts (Node-only: nativeMatMul.ts loads node:module / node:fs); the page picks
- * the tfjs backend itself. runChain's checkpoint code loads node:fs lazily and is never reached here.
+ * the tfjs backend itself (browserBackend.ts: webgpu, else wasm, else cpu). runChain's checkpoint code loads node:fs
+ * lazily and is never reached here. Every read of tensor values is `await`ed (no dataSync: see browserBackend.ts).
  *
  * The mixture: K isotropic unit-variance modes whose means sit on a regular K-gon in the plane of the first two
  * coordinates (all other coordinates 0), neighbouring means `separation` standard deviations apart, with unequal
@@ -32,6 +33,51 @@ export const LIMITS = {
   separation: { min: 0.5, max: 16 },
   dim: { min: 2, max: 32 },
 } as const;
+
+/** The page's controls: their values when the page opens, unless its URL says otherwise (`controlsFromQuery`). */
+export interface ExplorerControls {
+  modes: number;
+  separation: number;
+  dim: number;
+  sampler: ExplorerSampler;
+}
+
+export const DEFAULT_CONTROLS: Readonly<ExplorerControls> = { modes: 3, separation: 6, dim: 2, sampler: 'MALA' };
+
+/** Step of the separation slider. */
+export const SEPARATION_STEP = 0.5;
+
+/**
+ * The controls a page URL asks for, e.g. `?modes=5&separation=12&dim=16&sampler=SMC` (a link to one setting).
+ * A missing or invalid value (not a number, out of range, not an integer, unknown sampler) keeps its default;
+ * separation is rounded to the slider's step.
+ */
+export function controlsFromQuery(search: string): ExplorerControls {
+  const query = new URLSearchParams(search);
+  const number = (name: string): number | null => {
+    const text = query.get(name);
+    if (text == null || text.trim() === '') return null;
+    const value = Number(text);
+    return Number.isFinite(value) ? value : null;
+  };
+  const integer = (name: 'modes' | 'dim'): number => {
+    const value = number(name);
+    const { min, max } = LIMITS[name];
+    return value !== null && Number.isInteger(value) && value >= min && value <= max ? value : DEFAULT_CONTROLS[name];
+  };
+  const rawSeparation = number('separation');
+  const separation = rawSeparation === null ? null : Math.round(rawSeparation / SEPARATION_STEP) * SEPARATION_STEP;
+  const sampler = query.get('sampler')?.toUpperCase();
+  return {
+    modes: integer('modes'),
+    separation:
+      separation !== null && separation >= LIMITS.separation.min && separation <= LIMITS.separation.max
+        ? separation
+        : DEFAULT_CONTROLS.separation,
+    dim: integer('dim'),
+    sampler: SAMPLERS.find((s) => s === sampler) ?? DEFAULT_CONTROLS.sampler,
+  };
+}
 
 export interface ExplorerOptions {
   /** Number of mixture components, an integer in [2, 8]. */
@@ -206,7 +252,8 @@ export async function runExplorer(options: ExplorerOptions): Promise<ExplorerRes
       levels = result.levels.length;
       logZ = result.logZ;
     }
-    const assigned = target.modes.assign(positions);
+    // Host reads are asynchronous (`await`): on webgpu a synchronous read stalls the page (see browserBackend.ts).
+    const assigned = await target.modes.assign(positions);
     const recoveredWeights = modeWeights(assigned, modes, sampleWeights);
     const trueWeights = target.modes.weights.slice();
     const shown = Math.min(maxPoints, numSamples);

@@ -1,13 +1,21 @@
 /**
  * The reactive notebook notebooks/reactive/mixture-explorer.html, end to end: `scripts/reactive.mjs` builds it with
- * notebook-kit and serves it on a free localhost port; headless Chromium (playwright-core, /usr/bin/chromium) opens
- * it, waits for the library's first run, moves controls, and checks that the library re-ran and the charts were
- * redrawn (samples, mode means, true and recovered weight bars), that every request stayed on the local server,
- * and that the console shows no error.
+ * notebook-kit and serves it on a free localhost port (once for the file); headless Chromium (playwright-core,
+ * /usr/bin/chromium) opens it, waits for the library's first run, moves controls, and checks that the library
+ * re-ran and the charts were redrawn (samples, mode means, true and recovered weight bars), that every request
+ * stayed on the local server, and that the console shows no error.
+ *
+ * The tfjs backend the page picks (notebooks/reactive/browserBackend.ts), both ways:
+ * - Chromium as launched by default here offers navigator.gpu but no adapter: the page runs on wasm.
+ * - With WEBGPU_FLAGS, Chromium gives WebGPU on SwiftShader (its software Vulkan, shipped with Debian's chromium;
+ *   adapter vendor "google", architecture "swiftshader", isFallbackAdapter): the page runs on webgpu, and its SMC
+ *   run must still recover the mode weights and log Z. SwiftShader is slow at tfjs's reductions (a MALA step on
+ *   1000 chains takes ~0.3 s there against ~2 ms on wasm), so this test opens the page on SMC (`?sampler=SMC`,
+ *   three tempering levels) rather than on the 200-step MALA run (about a minute there).
  *
  * Skipped, with the reason, when Chromium is missing (apt-get install -y chromium). CHROMIUM_PATH overrides the path.
  */
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,11 +35,18 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
   '--no-first-run',
 ];
+/**
+ * WebGPU on SwiftShader in headless Chromium 156 (Debian): --enable-unsafe-webgpu alone gives the adapter, even
+ * next to --disable-gpu; --enable-unsafe-swiftshader keeps it once Chromium stops offering SwiftShader by default.
+ */
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'];
 const PAGE = 'mixture-explorer.html';
 /** Node built-ins the library may load lazily (runChain's checkpoint I/O, never used by the page). */
 // The checkpoint file I/O imports these lazily (never reached in the browser); Vite stubs them and says so.
 const EXPECTED_EXTERNALIZED = new Set(['lib/core/checkpointFile.ts: node:fs/promises', 'lib/core/checkpointFile.ts: node:path']);
 const WAIT_MS = 30_000;
+/** SMC on SwiftShader WebGPU takes ~10 s here; a slower CI machine gets room. */
+const WEBGPU_WAIT_MS = 120_000;
 
 const skip = existsSync(CHROMIUM)
   ? false
@@ -104,15 +119,21 @@ async function snapshot(page: Page): Promise<Snapshot> {
 }
 
 /** Wait until the status line reports these settings and both charts show `modes` modes (or a problem shows up). */
-async function waitForRun(page: Page, watch: Watch, settings: Record<string, string | number>, modes: number): Promise<void> {
+async function waitForRun(
+  page: Page,
+  watch: Watch,
+  settings: Record<string, string | number>,
+  modes: number,
+  timeout = WAIT_MS,
+): Promise<void> {
   const attributes = Object.entries(settings).map(([name, value]) => `[data-${name}="${value}"]`).join('');
   const rendered = (async () => {
-    await page.locator(`#explorer-status${attributes}`).waitFor({ timeout: WAIT_MS });
+    await page.locator(`#explorer-status${attributes}`).waitFor({ timeout });
     await page.waitForFunction(
       `document.querySelectorAll('svg[aria-label="mode weights"] g.true-weight rect').length === ${modes} && ` +
         `document.querySelectorAll('svg[aria-label="samples"] g.mode-mean > *').length === ${modes}`,
       undefined,
-      { timeout: WAIT_MS },
+      { timeout },
     );
   })();
   try {
@@ -179,28 +200,72 @@ function assertWeights(s: Snapshot, modes: number): void {
   assert.equal(s.modeMeans, modes, 'one mode-mean marker per mode');
 }
 
-test('mixture explorer: built, served offline, re-runs the library and redraws when controls change', { skip, timeout: 180_000 }, async (t) => {
-  const out = mkdtempSync(join(tmpdir(), 'sampling-lab-reactive-'));
+/** The page's backend line: which backend, the WebGPU adapter (JSON, empty without one) and the text shown. */
+async function backendLine(page: Page): Promise<{ backend: string | null; adapter: string | null; text: string }> {
+  const line = page.locator('#backend-status');
+  await line.waitFor({ timeout: WAIT_MS });
+  return {
+    backend: await line.getAttribute('data-backend'),
+    adapter: await line.getAttribute('data-adapter'),
+    text: (await line.textContent())!.replace(/\s+/g, ' ').trim(),
+  };
+}
+
+/** A number from a data-* attribute of the status line (NaN when empty). */
+async function statusNumber(page: Page, name: string): Promise<number> {
+  const value = await page.locator('#explorer-status').getAttribute(`data-${name}`);
+  return value === null || value === '' ? Number.NaN : Number(value);
+}
+
+let served: Served | undefined;
+let out: string | undefined;
+const profiles: string[] = [];
+
+/** A fresh Chromium profile with these extra flags, its first page, and a watch on that page. */
+async function openBrowser(extraFlags: string[]): Promise<{ context: BrowserContext; page: Page; watch: Watch; origin: string }> {
   const profile = mkdtempSync(join(tmpdir(), 'sampling-lab-chromium-'));
-  let served: Served | undefined;
-  let context: BrowserContext | undefined;
+  profiles.push(profile);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_FLAGS, ...extraFlags],
+    viewport: { width: 1000, height: 1400 },
+  });
+  const origin = new URL(served!.url).origin;
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page, watch: watchPage(context, page, origin), origin };
+}
+
+before(async () => {
+  if (skip) return;
+  out = mkdtempSync(join(tmpdir(), 'sampling-lab-reactive-'));
+  served = await buildAndServe(out);
+});
+
+after(async () => {
+  if (served && served.child.exitCode === null) {
+    const exited = new Promise((r) => served!.child.once('exit', r));
+    served.child.kill('SIGTERM');
+    await exited;
+  }
+  if (out) rmSync(out, { recursive: true, force: true });
+  for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
+});
+
+test('mixture explorer: built, served offline, re-runs the library and redraws when controls change (wasm: no WebGPU adapter)', { skip, timeout: 180_000 }, async (t) => {
+  const externalized = [...served!.output.matchAll(/^externalized: (\S+) \(imported by (\S+);/gm)].map((m) => `${m[2]}: ${m[1]}`);
+  const unexpected = externalized.filter((e) => !EXPECTED_EXTERNALIZED.has(e));
+  assert.deepEqual(unexpected, [], `the page's import graph pulls Node built-ins into the browser bundle:\n${unexpected.join('\n')}`);
+
+  const { context, page, watch, origin } = await openBrowser([]);
   try {
-    served = await buildAndServe(out);
-    const externalized = [...served.output.matchAll(/^externalized: (\S+) \(imported by (\S+);/gm)].map((m) => `${m[2]}: ${m[1]}`);
-    const unexpected = externalized.filter((e) => !EXPECTED_EXTERNALIZED.has(e));
-    assert.deepEqual(unexpected, [], `the page's import graph pulls Node built-ins into the browser bundle:\n${unexpected.join('\n')}`);
-
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1000, height: 1400 },
-    });
-    const origin = new URL(served.url).origin;
-    const page = context.pages()[0] ?? (await context.newPage());
-    const watch = watchPage(context, page, origin);
-
     const started = Date.now();
-    await page.goto(served.url + PAGE);
+    await page.goto(served!.url + PAGE);
+    // This Chromium has navigator.gpu but, without WEBGPU_FLAGS, no adapter: the page falls back to wasm and says why.
+    const line = await backendLine(page);
+    t.diagnostic(`backend line: ${line.text}`);
+    assert.equal(line.backend, 'wasm', `the page should fall back to wasm without a WebGPU adapter: ${line.text}`);
+    assert.equal(line.adapter, '', 'no WebGPU adapter is reported');
+    assert.match(line.text, /tfjs backend: wasm \(not webgpu: navigator\.gpu\.requestAdapter\(\) gave no adapter\)/);
     await waitForRun(page, watch, { modes: 3, separation: 6, dim: 2, sampler: 'MALA' }, 3);
     const first = await snapshot(page);
     t.diagnostic(`first render after ${Date.now() - started} ms: ${first.status}`);
@@ -235,13 +300,56 @@ test('mixture explorer: built, served offline, re-runs the library and redraws w
     assert.ok(watch.requests.some((url) => url.endsWith('.wasm')), 'the tfjs wasm binary was loaded from the local server');
     assert.deepEqual(watch.problems, [], 'the page reported errors');
   } finally {
-    await context?.close();
-    if (served && served.child.exitCode === null) {
-      const exited = new Promise((r) => served!.child.once('exit', r));
-      served.child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(out, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
+    await context.close();
+  }
+});
+
+test('mixture explorer on WebGPU (SwiftShader): picks webgpu when navigator.gpu gives an adapter, and its SMC run is right', { skip, timeout: 240_000 }, async (t) => {
+  const { context, page, watch, origin } = await openBrowser(WEBGPU_FLAGS);
+  try {
+    // The precondition, asked of the browser itself: these flags give an adapter here.
+    await page.goto(served!.url);
+    const probe = await page.evaluate(async () => {
+      type Adapter = { info?: Record<string, unknown>; isFallbackAdapter?: boolean };
+      const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<Adapter | null> } } }).navigator?.gpu;
+      if (!gpu) return 'no navigator.gpu';
+      const adapter = await gpu.requestAdapter();
+      if (!adapter) return null;
+      const { vendor, architecture, device, description } = (adapter.info ?? {}) as Record<string, string>;
+      return { vendor, architecture, device, description, isFallbackAdapter: adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter };
+    });
+    t.diagnostic(`navigator.gpu.requestAdapter() with ${WEBGPU_FLAGS.join(' ')}: ${JSON.stringify(probe)}`);
+    assert.ok(probe !== null && typeof probe === 'object', `Chromium gave no WebGPU adapter with ${WEBGPU_FLAGS.join(' ')} (got ${JSON.stringify(probe)})`);
+
+    const started = Date.now();
+    await page.goto(`${served!.url}${PAGE}?sampler=SMC`);
+    const line = await backendLine(page);
+    t.diagnostic(`backend line: ${line.text}`);
+    assert.equal(line.backend, 'webgpu', `the page should run on webgpu when navigator.gpu gives an adapter: ${line.text}`);
+    assert.deepEqual(JSON.parse(line.adapter!), probe, 'the page reports the adapter the browser gives');
+    assert.match(line.text, /^tfjs backend: webgpu on /);
+
+    await waitForRun(page, watch, { modes: 3, separation: 6, dim: 2, sampler: 'SMC' }, 3, WEBGPU_WAIT_MS);
+    const run = await snapshot(page);
+    t.diagnostic(`SMC on webgpu, rendered after ${Date.now() - started} ms: ${run.status}`);
+    assert.equal(await page.locator('#explorer-status').getAttribute('data-backend'), 'webgpu', 'the library ran on webgpu');
+    assertWeights(run, 3);
+    assert.ok(run.samples > 100, `expected the scatter plot to show samples, found ${run.samples} dots`);
+    // A right answer, not only a drawn one (wasm gives TV 0.03, log Z 1.73 against 1.79, acceptance 0.69 here).
+    const totalVariation = await statusNumber(page, 'total-variation');
+    const logZ = await statusNumber(page, 'log-z');
+    const trueLogZ = await statusNumber(page, 'true-log-z');
+    const acceptance = await statusNumber(page, 'acceptance');
+    const levels = await statusNumber(page, 'levels');
+    assert.ok(totalVariation < 0.1, `SMC's mode weights are off: total variation ${totalVariation} from the true weights`);
+    assert.ok(Math.abs(logZ - trueLogZ) < 0.25, `SMC's log Z ${logZ}, exact ${trueLogZ}`);
+    assert.ok(acceptance > 0.4 && acceptance < 0.95, `mean MALA acceptance ${acceptance}`);
+    assert.ok(Number.isInteger(levels) && levels >= 1, `tempering levels ${levels}`);
+
+    assert.deepEqual(watch.offsite(), [], `requests left ${origin}`);
+    assert.ok(!watch.requests.some((url) => url.endsWith('.wasm')), 'the wasm backend was started although webgpu runs');
+    assert.deepEqual(watch.problems, [], 'the page reported errors');
+  } finally {
+    await context.close();
   }
 });
