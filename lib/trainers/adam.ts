@@ -148,10 +148,10 @@ export class Adam {
   }
 
   private updateOnDevice(variable: tf.Variable, g: tf.Tensor, i: number, lrT: number, epsT: number): void {
-    this.device ??= this.variables.map((x, j) => ({
-      m: tf.variable(tf.tensor(this.m[j], x.shape), false),
-      v: tf.variable(tf.tensor(this.v[j], x.shape), false),
-    }));
+    // tidy frees the initial values (each variable keeps its own reference to the data).
+    this.device ??= this.variables.map((x, j) =>
+      tf.tidy(() => ({ m: tf.variable(tf.tensor(this.m[j], x.shape), false), v: tf.variable(tf.tensor(this.v[j], x.shape), false) })),
+    );
     const { m, v } = this.device[i];
     tf.tidy(() => {
       if (this.weightDecay !== 0) g = tf.add(g, tf.mul(variable, this.weightDecay));

@@ -58,6 +58,20 @@ onBackends(['cpu', 'wasm'], () => {
     [h, d].forEach((p) => p.dispose());
   });
 
+  test('the device placement leaves no tensor behind when its steps run outside a tidy (as in fit)', async () => {
+    const p = problem(9);
+    const before = tf.memory().numTensors;
+    const opt = adam(p.vars, { learningRate: 0.02, placement: 'device' });
+    for (let i = 0; i < 3; i++) {
+      const { value, grads } = tf.variableGrads(p.loss, p.vars);
+      opt.applyGradients(p.vars.map((v) => grads[v.name]));
+      tf.dispose([value, grads]);
+    }
+    await opt.dispose();
+    assert.equal(tf.memory().numTensors, before, 'the moments and their initial values are freed');
+    p.dispose();
+  });
+
   test('state round trip resumes bit-exactly, and the tensor count stays flat', async () => {
     const a = problem(3);
     const b = problem(3);
