@@ -21,16 +21,17 @@
  * reference's normaliser enters: logZ estimates log int exp(target.logDensity).
  */
 import * as tf from '@tensorflow/tfjs';
-import { essFromLogWeights, logSumExp64, summariseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
-import { advance, disposeReplaced } from '../../core/memory.js';
+import { summariseLogWeights } from '../../core/logspace.js';
 import { foldIn, normal, split, type Key } from '../../core/random.js';
 import { checkChoice, checkInteger, checkInterval, checkNumber, checkOptions, invalidOption } from '../../core/validate.js';
 import { checkDiffusionModel, type DiffusionModel } from '../../diffusion/diffusionModel.js';
 import { timeGrid, type GridSpacing } from '../../diffusion/schedule.js';
 import type { Target } from '../../targets/target.js';
 import { mala } from '../mcmc/mala.js';
+import { adaptStepSizeBetweenLevels } from '../mcmc/stepSizeAdaptation.js';
 import { yieldToEventLoop } from '../runChain.js';
-import { RESAMPLING_SCHEMES, gatherRows, resample, type ResamplingScheme } from '../smc/resampling.js';
+import { RESAMPLING_SCHEMES, type ResamplingScheme } from '../smc/resampling.js';
+import { initialSmcState, logZStandardError, smcStep } from '../smc/smcStep.js';
 import {
   AMC_KERNELS,
   gaussianProposal,
@@ -119,6 +120,8 @@ export interface AmcResult {
   unnormalisedLogWeights: Float64Array;
   /** Estimate of log int exp(target.logDensity). */
   logZ: number;
+  /** Its standard error from this one run (Lee & Whiteley's estimator, smc/smcStep.ts). */
+  logZStandardError: number;
   ess: number;
   times: Float64Array;
   /** One entry per level, from k = K-1 down to 0. */
@@ -214,25 +217,6 @@ async function read64(t: tf.Tensor): Promise<Float64Array> {
   return Float64Array.from(data as Float32Array);
 }
 
-/** `numSteps` MALA steps on `levelTarget` from x (consumed): new positions, their log-density and the mean acceptance. */
-async function malaMoves(levelTarget: Target, key: Key, x: tf.Tensor2D, stepSize: number, numSteps: number) {
-  const kernel = mala(levelTarget);
-  const initial = await kernel.init(x);
-  disposeReplaced(x, initial);
-  let carry = { state: initial, acceptanceSum: tf.scalar(0) };
-  for (let j = 0; j < numSteps; j++) {
-    carry = advance(carry as unknown as tf.TensorContainer, (c) => {
-      const { state, acceptanceSum } = c as unknown as typeof carry;
-      const out = kernel.step(foldIn(key, j), state, { stepSize });
-      return { state: out.state, acceptanceSum: tf.add(acceptanceSum, tf.mean(out.info.acceptanceRate)) } as unknown as tf.TensorContainer;
-    }) as unknown as typeof carry;
-  }
-  const { position, logDensity } = carry.state;
-  const [acceptanceSum, logDensity64] = await Promise.all([carry.acceptanceSum.data(), logDensity.data()]);
-  disposeReplaced(carry, position);
-  return { positions: position, logDensity: Float64Array.from(logDensity64), acceptanceRate: acceptanceSum[0] / numSteps };
-}
-
 /** Annealed MC along the diffusion path of `options.model`; see the file comment. */
 export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
   const o = checkAmcOptions(options);
@@ -274,12 +258,11 @@ export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
     o.reference === 'model'
       ? (model as unknown as { sample(k: Key, m: number, t: number): tf.Tensor2D }).sample(initKey, n, times[K])
       : (tf.tidy(() => normal(initKey, [n, d], 0, priorStd)) as tf.Tensor2D);
+  let state = initialSmcState(x, o.referenceLogZ);
   try {
-    let cached = await logGamma(K, x); // log gamma_{k+1}(x) for the current particles
-    let logW = new Float64Array(n);
-    let logZBase = o.referenceLogZ;
-    const logN = Math.log(n);
+    let cached = await logGamma(K, state.particles); // log gamma_{k+1}(x) for the current particles
     let stepSize = o.stepSize;
+    const adaptation = { targetAcceptance: o.targetAcceptance, rate: 1, minStepSize: 0, maxStepSize: Infinity };
     const levels: AmcLevelDiagnostics[] = [];
     for (let k = K - 1; k >= 0; k--) {
       const [proposeKey, resampleKey, moveKey] = split(foldIn(levelsKey, k), 3);
@@ -292,86 +275,59 @@ export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
       let increments: Float64Array;
       let newGamma: Float64Array;
       if (o.kernel === 'mcmc') {
-        newGamma = await logGamma(k, x);
+        newGamma = await logGamma(k, state.particles);
         increments = newGamma.map((g, i) => g - cached[i]);
       } else {
         let proposal: ProposalResult;
+        const x = state.particles;
         if (o.kernel === 'transport') proposal = await transportProposal(model, x, step);
         else if (o.kernel === 'oracle') proposal = await oracleProposal(model as unknown as MixtureModel, proposeKey, x, step);
         else proposal = await gaussianProposal(model, proposeKey, x, step, o.kernel === 'secondOrder');
         cost.scoreEvaluations += proposal.scoreEvaluations;
         cost.hessianEvaluations += proposal.hessianEvaluations;
         x.dispose();
-        x = proposal.next;
-        newGamma = await logGamma(k, x);
+        state = { ...state, particles: proposal.next };
+        newGamma = await logGamma(k, state.particles);
         increments = newGamma.map((g, i) => g + proposal.logRatio[i] - cached[i]);
       }
-      cached = newGamma;
-      let numInvalid = 0;
-      let sum = 0;
-      let sumSq = 0;
-      let maxAbs = 0;
-      for (let i = 0; i < n; i++) {
-        const w = increments[i];
-        if (!Number.isFinite(w)) {
-          increments[i] = -Infinity;
-          numInvalid++;
-          continue;
-        }
-        sum += w;
-        sumSq += w * w;
-        maxAbs = Math.max(maxAbs, Math.abs(w));
-        logW[i] += w;
-      }
-      for (let i = 0; i < n; i++) if (increments[i] === -Infinity) logW[i] = -Infinity;
-      const finite = n - numInvalid;
-      const incrementMean = finite > 0 ? sum / finite : NaN;
-      const incrementVariance = finite > 1 ? (sumSq - finite * incrementMean * incrementMean) / (finite - 1) : NaN;
-      // 3. Evidence.
-      const logZ = logZBase + logSumExp64(logW) - logN;
-      if (!Number.isFinite(logZ)) {
-        throw new Error(`${FN}: every particle has zero weight at level ${k} (t = ${times[k]}) with kernel "${o.kernel}"; expected some finite incremental weights (try more levels or another kernel)`);
-      }
-      const ess = essFromLogWeights(logW);
-      // 4. Resample.
-      const resampled = o.resampleThreshold >= 1 || ess / n < o.resampleThreshold;
-      if (resampled) {
-        const ancestors = resample(resampleKey, weightsFromLogWeights(logW), o.resampling);
-        const gathered = gatherRows(x, ancestors);
-        x.dispose();
-        x = gathered;
-        cached = Float64Array.from(ancestors, (a) => cached[a]);
-        logZBase = logZ;
-        logW = new Float64Array(n);
-      }
-      // 5. MALA moves invariant for gamma_k.
-      let acceptanceRate = NaN;
+      // 3-5. Evidence, resampling, MALA moves invariant for gamma_k (one SMC step).
       const usedStepSize = stepSize;
-      if (o.numMcmcSteps > 0) {
-        for (let j = 0; j <= o.numMcmcSteps; j++) countDensity(k, true);
-        const moved = await malaMoves(levelTarget(k), moveKey, x, stepSize, o.numMcmcSteps);
-        x = moved.positions;
-        cached = moved.logDensity;
-        acceptanceRate = moved.acceptanceRate;
-        if (o.targetAcceptance > 0 && Number.isFinite(acceptanceRate)) stepSize *= Math.exp(acceptanceRate - o.targetAcceptance);
+      const moves = o.numMcmcSteps > 0;
+      if (moves) for (let j = 0; j <= o.numMcmcSteps; j++) countDensity(k, true);
+      const out = await smcStep(state, {
+        increments,
+        resampleKey,
+        resampleThreshold: o.resampleThreshold,
+        resampling: o.resampling,
+        move: moves ? { key: moveKey, kernel: mala(levelTarget(k)), params: { stepSize }, numSteps: o.numMcmcSteps, readLogDensity: true } : undefined,
+        zeroWeightMessage: () => `${FN}: every particle has zero weight at level ${k} (t = ${times[k]}) with kernel "${o.kernel}"; expected some finite incremental weights (try more levels or another kernel)`,
+        where: `${FN}: level ${k} (t = ${times[k]})`,
+      });
+      state = out.state;
+      const { logZ, ess, resampled, ancestors, acceptanceRate } = out.info;
+      cached = out.info.logDensity ?? (ancestors ? Float64Array.from(ancestors, (a) => newGamma[a]) : newGamma);
+      if (moves && o.targetAcceptance > 0 && Number.isFinite(acceptanceRate)) {
+        stepSize = adaptStepSizeBetweenLevels(stepSize, acceptanceRate, adaptation);
       }
       const diagnostics: AmcLevelDiagnostics = {
-        level: k, t: times[k], ess, essFraction: ess / n, incrementMean, incrementVariance, maxAbsIncrement: maxAbs,
-        numInvalid, resampled, logZ, acceptanceRate, stepSize: usedStepSize,
+        level: k, t: times[k], ess, essFraction: ess / n, incrementMean: out.info.incrementMean,
+        incrementVariance: out.info.incrementVariance, maxAbsIncrement: out.info.maxAbsIncrement,
+        numInvalid: out.info.numInvalid, resampled, logZ, acceptanceRate, stepSize: usedStepSize,
       };
       levels.push(diagnostics);
       o.onLevel?.(diagnostics);
       await yieldToEventLoop();
     }
     return {
-      particles: x,
-      ...summariseLogWeights(logW, logZBase),
+      particles: state.particles,
+      ...summariseLogWeights(state.logWeights, state.logZBase),
+      logZStandardError: logZStandardError(state.logWeights, state.eve, state.numResamplings),
       times,
       levels,
       cost,
     };
   } catch (err) {
-    if (!x.isDisposed) x.dispose();
+    if (!state.particles.isDisposed) state.particles.dispose();
     throw err;
   }
 }

@@ -33,7 +33,8 @@ import type { Kernel } from '../mcmc/kernel.js';
 import { mala, type MalaParams, type MalaState } from '../mcmc/mala.js';
 import { ais } from '../smc/ais.js';
 import { RESAMPLING_SCHEMES, type ResamplingScheme } from '../smc/resampling.js';
-import { smc, type LevelDiagnostics, type SmcOptions, type StepSizeAdaptation } from '../smc/smc.js';
+import { smc, type LevelDiagnostics, type SmcOptions } from '../smc/smc.js';
+import type { StepSizeAdaptation } from '../mcmc/stepSizeAdaptation.js';
 import { linearSchedule } from '../smc/tempering.js';
 
 export type BudgetConvention = 'slips' | 'exact';

@@ -162,6 +162,27 @@ export function adaptStepSizePerChainLog(
 }
 
 // ------------------------------------------------------------------------------------------------------------
+// Between SMC levels (smc, ais, amc: one rule)
+
+/** SMC's per-level rule: log h <- log h + rate · (acceptance − targetAcceptance), clamped to [min, max]. */
+export interface StepSizeAdaptation {
+  /** E.g. 0.574 for MALA, 0.234 for RWMH, 0.65 for HMC. */
+  targetAcceptance: number;
+  /** Default 1. */
+  rate?: number;
+  /** Default 0 (no lower clamp). */
+  minStepSize?: number;
+  /** Default Infinity (SLIPS caps MALA at 1). */
+  maxStepSize?: number;
+}
+
+/** The step size for the next level after a level's mean acceptance (see StepSizeAdaptation). */
+export function adaptStepSizeBetweenLevels(stepSize: number, acceptanceRate: number, rule: Required<StepSizeAdaptation>): number {
+  const next = stepSize * Math.exp(rule.rate * (acceptanceRate - rule.targetAcceptance));
+  return Math.min(rule.maxStepSize, Math.max(rule.minStepSize, next));
+}
+
+// ------------------------------------------------------------------------------------------------------------
 // Dual averaging
 
 export interface DualAveragingOptions {

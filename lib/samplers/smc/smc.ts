@@ -19,22 +19,12 @@ import { advance, disposeReplaced } from '../../core/memory.js';
 import { checkInteger, checkInterval, checkNumber, invalidOption, showJson } from '../../core/validate.js';
 import type { Target } from '../../targets/target.js';
 import type { ChainState, Kernel } from '../mcmc/kernel.js';
+import { adaptStepSizeBetweenLevels, type StepSizeAdaptation } from '../mcmc/stepSizeAdaptation.js';
 import { yieldToEventLoop } from '../runChain.js';
-import { RESAMPLING_SCHEMES, gatherRows, resample, type ResamplingScheme } from './resampling.js';
+import { RESAMPLING_SCHEMES, type ResamplingScheme } from './resampling.js';
+import { initialSmcState, logZStandardError, smcStep } from './smcStep.js';
 import { checkSchedule, logDensityRatio, nextTemperature, temperedTarget } from './tempering.js';
 import type { Weights } from './weights.js';
-
-/** Per-level step-size rule: log h <- log h + rate · (acceptance − targetAcceptance), clamped to [min, max]. */
-export interface StepSizeAdaptation {
-  /** E.g. 0.574 for MALA, 0.234 for RWMH, 0.65 for HMC. */
-  targetAcceptance: number;
-  /** Default 1. */
-  rate?: number;
-  /** Default 0 (no lower clamp). */
-  minStepSize?: number;
-  /** Default Infinity (SLIPS caps MALA at 1). */
-  maxStepSize?: number;
-}
 
 export interface SmcOptions<S extends ChainState, P extends object> {
   /** π₀: exact `sample`, and `logZ` = log ∫ exp(logDensity) (0 for a normalised density). */
@@ -94,6 +84,8 @@ export interface SmcResult<P> {
   unnormalisedLogWeights: Float64Array;
   /** Estimate of log ∫ γ. */
   logZ: number;
+  /** Its standard error from this one run (Lee & Whiteley's estimator over the particles' genealogy, smcStep.ts). */
+  logZStandardError: number;
   /** Final ESS (Kish) of the weights. */
   ess: number;
   betas: Float64Array;
@@ -179,36 +171,6 @@ function checkSmcOptions<S extends ChainState, P extends object>(where: string, 
 // ---------------------------------------------------------------------------------------------------------------
 // The sampler
 
-type Carry<S> = { state: S; acceptanceSum: tf.Scalar };
-
-/**
- * `numMcmcSteps` kernel steps on π_β from positions x (consumed). The state is initialised afresh for this
- * density. Returns the new positions and the mean acceptance (one read-back).
- */
-async function moveParticles<S extends ChainState, P extends object>(
-  kernel: Kernel<S, P>,
-  key: Key,
-  x: tf.Tensor2D,
-  params: P,
-  numSteps: number,
-): Promise<{ positions: tf.Tensor2D; acceptanceRate: number }> {
-  if (numSteps === 0) return { positions: x, acceptanceRate: NaN };
-  const initial = await kernel.init(x);
-  disposeReplaced(x, initial);
-  let carry: Carry<S> = { state: initial, acceptanceSum: tf.scalar(0) };
-  for (let j = 0; j < numSteps; j++) {
-    carry = advance(carry as unknown as tf.TensorContainer, (c) => {
-      const { state, acceptanceSum } = c as unknown as Carry<S>;
-      const out = kernel.step(foldIn(key, j), state, params);
-      return { state: out.state, acceptanceSum: tf.add(acceptanceSum, tf.mean(out.info.acceptanceRate)) } as unknown as tf.TensorContainer;
-    }) as unknown as Carry<S>;
-  }
-  const positions = carry.state.position;
-  const sum = (await carry.acceptanceSum.data())[0];
-  disposeReplaced(carry, positions);
-  return { positions, acceptanceRate: sum / numSteps };
-}
-
 /** SMC along the geometric path from `reference` to `target`; see the file comment. */
 export async function smc<S extends ChainState, P extends object>(key: Key, options: SmcOptions<S, P>): Promise<SmcResult<P>> {
   return runSmc('smc', key, options);
@@ -230,55 +192,43 @@ export async function runSmc<S extends ChainState, P extends object>(
     x.dispose();
     invalidOption(where, 'reference.sample', `a tensor of shape [${shape}]`, `[numParticles, dim] = [${n}, ${o.target.dim}]`);
   }
+  let state = initialSmcState(x, o.reference.logZ!);
   try {
     const betas: number[] = [0];
     const levels: LevelDiagnostics[] = [];
-    let logW = new Float64Array(n); // accumulated since the last resampling
-    let logZBase = o.reference.logZ!; // log Ẑ at the last resampling (log ∫ exp(reference.logDensity) at the start)
-    const logN = Math.log(n);
-    let logRatio = await logDensityRatio(o.reference, o.target, x);
+    let logRatio = await logDensityRatio(o.reference, o.target, state.particles);
     for (let k = 1; betas[k - 1] < 1; k++) {
       if (k > (o.schedule === 'adaptive' ? o.maxLevels : o.schedule.length - 1)) {
         invalidOption(where, 'maxLevels', o.maxLevels, `enough levels to reach beta = 1 (stopped at beta = ${betas[k - 1]}); raise maxLevels or essFraction`);
       }
       const previous = betas[k - 1];
       const beta = o.schedule === 'adaptive'
-        ? nextTemperature(previous, logRatio, logW, { essFraction: o.essFraction })
+        ? nextTemperature(previous, logRatio, state.logWeights, { essFraction: o.essFraction })
         : o.schedule[k];
       betas.push(beta);
-      // 1-2. Reweight before moving; the evidence increment is the weighted mean of the incremental weights.
+      // Reweight before moving (the evidence increment is the weighted mean of the incremental weights), resample,
+      // then move with a kernel built for π_{β_k}: a fresh state, log-density and gradient of the new density.
       const delta = beta - previous;
-      for (let i = 0; i < n; i++) logW[i] += delta * logRatio[i];
-      const logZ = logZBase + logSumExp64(logW) - logN;
-      if (!Number.isFinite(logZ)) {
-        throw new Error(`${where}: every particle has zero weight at level ${k} (beta = ${beta}); the reference does not cover the target or the target log-density is -Infinity/NaN there`);
-      }
-      const ess = essFromLogWeights(logW);
-      // 3. Resample.
       const [resampleKey, moveKey] = split(foldIn(levelsKey, k), 2);
-      const resampled = o.resampleThreshold >= 1 || ess / n < o.resampleThreshold;
-      if (resampled) {
-        const ancestors = resample(resampleKey, weightsFromLogWeights(logW), o.resampling);
-        const gathered = gatherRows(x, ancestors);
-        x.dispose();
-        x = gathered;
-        logZBase = logZ;
-        logW = new Float64Array(n);
-      }
-      // 4. Move with a kernel built for π_{β_k} (fresh state: log-density and gradient of the new density).
       const stepSize = typeof (params as { stepSize?: unknown }).stepSize === 'number' ? ((params as { stepSize?: number }).stepSize) : undefined;
-      const kernel = o.kernel(temperedTarget(o.reference, o.target, beta));
-      const moved = await moveParticles(kernel, moveKey, x, params, o.numMcmcSteps);
-      x = moved.positions;
-      if (beta < 1) logRatio = await logDensityRatio(o.reference, o.target, x);
-      // 5. Adapt the shared step size for the next level.
-      if (o.adaptStepSize && stepSize !== undefined && Number.isFinite(moved.acceptanceRate)) {
-        const a = o.adaptStepSize;
-        const next = stepSize * Math.exp(a.rate * (moved.acceptanceRate - a.targetAcceptance));
-        params = { ...params, stepSize: Math.min(a.maxStepSize, Math.max(a.minStepSize, next)) };
+      const out = await smcStep(state, {
+        increments: Float64Array.from(logRatio, (l) => delta * l),
+        resampleKey,
+        resampleThreshold: o.resampleThreshold,
+        resampling: o.resampling,
+        move: { key: moveKey, kernel: o.kernel(temperedTarget(o.reference, o.target, beta)), params, numSteps: o.numMcmcSteps },
+        zeroWeightMessage: () => `${where}: every particle has zero weight at level ${k} (beta = ${beta}); the reference does not cover the target or the target log-density is -Infinity/NaN there`,
+        where: `${where}: level ${k} (beta = ${beta})`,
+      });
+      state = out.state;
+      const { logZ, ess, resampled, acceptanceRate } = out.info;
+      if (beta < 1) logRatio = await logDensityRatio(o.reference, o.target, state.particles);
+      // Adapt the shared step size for the next level.
+      if (o.adaptStepSize && stepSize !== undefined && Number.isFinite(acceptanceRate)) {
+        params = { ...params, stepSize: adaptStepSizeBetweenLevels(stepSize, acceptanceRate, o.adaptStepSize) };
       }
       const diagnostics: LevelDiagnostics = {
-        level: k, beta, ess, essFraction: ess / n, resampled, acceptanceRate: moved.acceptanceRate, stepSize, logZ,
+        level: k, beta, ess, essFraction: ess / n, resampled, acceptanceRate, stepSize, logZ,
       };
       levels.push(diagnostics);
       o.onLevel?.(diagnostics);
@@ -290,14 +240,15 @@ export async function runSmc<S extends ChainState, P extends object>(
       }
     }
     return {
-      particles: x,
-      ...summariseLogWeights(logW, logZBase),
+      particles: state.particles,
+      ...summariseLogWeights(state.logWeights, state.logZBase),
+      logZStandardError: logZStandardError(state.logWeights, state.eve, state.numResamplings),
       betas: Float64Array.from(betas),
       levels,
       params,
     };
   } catch (err) {
-    if (!x.isDisposed) x.dispose();
+    if (!state.particles.isDisposed) state.particles.dispose();
     throw err;
   }
 }
