@@ -1,6 +1,7 @@
 /**
- * RDMC (lib/samplers/diffusion/rdmc.ts): the OU posterior, the score estimators, budget accounting, determinism,
- * memory, progress / abort and bad input. The distributional tests are in test/stats/rdmc.test.ts.
+ * RDMC (lib/samplers/diffusion/rdmc.ts): the score estimators, budget accounting, determinism, memory, progress /
+ * abort and bad input. The distributional tests are in test/stats/rdmc.test.ts; the OU posterior is the shared
+ * observation posterior with a = e^{-t}, v = 1 - e^{-2t} (test/unit/observation-posterior.test.ts).
  *
  * Score estimators on a 1-D Gaussian target N(m, s2) (m = 1.5, asymmetric about 0 so a sign error shows): the
  * posterior q_t(x | y) is Gaussian with precision 1/s2 + a^2/v and mean (m/s2 + a y/v) / precision, so the exact
@@ -13,7 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { key } from '../../lib/core/random.js';
-import { rdmc, rdmcBudget, rdmcPosterior, rdmcScoreEstimator, type RdmcOptions } from '../../lib/samplers/diffusion/rdmc.js';
+import { rdmc, rdmcBudget, rdmcScoreEstimator, type RdmcOptions } from '../../lib/samplers/diffusion/rdmc.js';
 import { gaussian, type GaussianTarget } from '../../lib/targets/gaussian.js';
 import { logDensityAndGrad, type Target } from '../../lib/targets/target.js';
 import { useBackend } from '../helpers/backends.js';
@@ -62,34 +63,6 @@ function counting(inner: Target): { target: Target; counts: { gradientRows: numb
     },
   };
 }
-
-test('rdmcPosterior: log q_t(x | y) = log pi(x) - |y - a x|^2 / (2 v) up to a constant, evaluated at x; gradient = autodiff', () => {
-  const t = 0.3;
-  const a = Math.exp(-t);
-  const v = -Math.expm1(-2 * t);
-  const yValues = [-1, 0.5, 2];
-  const xValues = [0.2, 1.7, -0.4];
-  const y = tf.tensor2d(yValues, [3, 1]);
-  const x = tf.tensor2d(xValues, [3, 1]);
-  const posterior = rdmcPosterior(target1d, y, t);
-  const { logDensity, grad } = logDensityAndGrad(posterior, x);
-  const logQ = logDensity.dataSync();
-  const g = grad.dataSync();
-  const auto = tf.grad((z: tf.Tensor) => tf.sum(posterior.logDensity(z as tf.Tensor2D)))(x).dataSync();
-  for (let i = 0; i < 3; i++) {
-    const logPi = -0.5 * Math.log(2 * Math.PI * S2) - (xValues[i] - M) ** 2 / (2 * S2);
-    const expected = logPi - (yValues[i] - a * xValues[i]) ** 2 / (2 * v);
-    assert.ok(Math.abs(logQ[i] - expected) < 1e-4 * (1 + Math.abs(expected)), `row ${i}: ${logQ[i]} vs ${expected}`);
-    const expectedGrad = -(xValues[i] - M) / S2 + (a * (yValues[i] - a * xValues[i])) / v;
-    assert.ok(Math.abs(g[i] - expectedGrad) < 1e-4 * (1 + Math.abs(expectedGrad)), `grad row ${i}: ${g[i]} vs ${expectedGrad}`);
-    assert.ok(Math.abs(auto[i] - expectedGrad) < 1e-3 * (1 + Math.abs(expectedGrad)), `autodiff row ${i}: ${auto[i]}`);
-  }
-  // Its maximiser is the exact posterior mean (Gaussian posterior): the gradient vanishes there.
-  const mode = tf.tensor2d(yValues.map((yi) => exactPosterior(yi, t).mean), [3, 1]);
-  const atMode = posterior.gradLogDensity!(mode).dataSync();
-  for (const gi of atMode) assert.ok(Math.abs(gi) < 1e-3, `gradient at the posterior mean: ${gi}`);
-  tf.dispose([y, x, logDensity, grad, mode]);
-});
 
 for (const method of ['importance', 'mcmc'] as const) {
   test(`rdmcScoreEstimator (${method}): unbiased posterior mean and score on a 1-D Gaussian, error of Monte Carlo size`, () => {
@@ -187,6 +160,12 @@ test('determinism, time grid, progress, memory and abort', async () => {
     (err: Error) => err.name === 'AbortError' && /rdmc: aborted in the reverse phase after 3 of 5 steps/.test(err.message),
   );
   assert.equal(tf.memory().numTensors, beforeAbort, 'an aborted run frees its tensors');
+  const early = new AbortController();
+  await assert.rejects(
+    rdmc(key(5), target2d, { ...options, signal: early.signal, onProgress: (p) => p.phase === 'init' && early.abort() }),
+    (err: Error) => err.name === 'AbortError' && /rdmc: aborted in the init phase after 1 of 2 steps/.test(err.message),
+  );
+  assert.equal(tf.memory().numTensors, beforeAbort, 'a run aborted in the Langevin initialisation frees its tensors');
 });
 
 test('tensor count flat over 100 reverse steps (mcmc and importance estimators)', async () => {
@@ -239,8 +218,6 @@ test('bad input: errors name the option, the value and what was expected', async
   assert.throws(() => estimator.estimate(key(0), y, 0.1), /rdmcScoreEstimator.estimate: option "y" = a tensor with 3 rows, expected numParticles = 4 rows/);
   const y4 = tf.zeros([4, 2]) as tf.Tensor2D;
   assert.throws(() => estimator.estimate(key(0), y4, 0), /option "t" = 0, expected a finite number > 0/);
-  assert.throws(() => rdmcPosterior(target2d, y4, -1), /rdmcPosterior: option "t" = -1, expected a finite number > 0/);
-  assert.throws(() => rdmcPosterior(target2d, y4, 0.1).logDensity(y), /rdmcPosterior: option "x" = a tensor with 3 rows, expected one row per conditioning row of y \(4\)/);
   tf.dispose([wrongShape, wrongRows, nonFinite, y, y4]);
   estimator.dispose();
 });

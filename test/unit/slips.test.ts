@@ -1,9 +1,10 @@
 /**
  * SLIPS mechanics (lib/samplers/diffusion/slips.ts); the statistical checks against exact samples are in
- * test/stats/slips-exact.test.ts (exact denoiser) and test/stats/slips-mcmc.test.ts (MCMC denoiser):
- * the σ rule, the localization posterior (log-density and gradient against autodiff), the MCMC denoiser against
- * the exact posterior mean of a Gaussian mixture, the call structure (phases, grid, warm start, budget),
- * determinism, a flat tensor count, abort, and bad options.
+ * test/stats/slips-exact.test.ts (exact denoiser), test/stats/slips-mcmc.test.ts (MCMC denoiser) and
+ * test/stats/slips-init.test.ts (the Langevin-within-Langevin initialisation); the localization posterior is tested
+ * as the shared observation posterior (test/unit/observation-posterior.test.ts). Here: the σ rule, the MCMC
+ * denoiser against the exact posterior mean of a Gaussian mixture, the call structure (phases, grid, warm start,
+ * budget), determinism, a flat tensor count, abort, and bad options.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,6 @@ import { key, split } from '../../lib/core/random.js';
 import { classicSchedule, geometricSchedule, snrTimeGrid } from '../../lib/diffusion/localizationSchedules.js';
 import {
   createMcmcDenoiser,
-  localizationPosterior,
   slips,
   slipsSigma,
   type SlipsOptions,
@@ -52,26 +52,6 @@ test('slipsSigma is sqrt((R / sqrt(d))^2 + tau^2) (spec section 1.4) and checks 
   assert.throws(() => slipsSigma(1, NaN, 2), /slipsSigma: option "tau" = NaN, expected a finite number >= 0/);
   assert.throws(() => slipsSigma(1, 0.1, 0), /slipsSigma: option "dim" = 0, expected an integer >= 1/);
   assert.throws(() => slipsSigma(0, 0, 3), /slipsSigma: option "tau" = 0, expected a number > 0 when R = 0/);
-});
-
-test('localizationPosterior: log q = log pi - |a x - y|^2 / (2v), and its gradient matches autodiff', () => {
-  const [kx, ky] = split(key(3), 2);
-  const a = 0.8;
-  const v = 0.6;
-  tf.tidy(() => {
-    const x = target.sample(kx, 16);
-    const y = tf.add(tf.mul(a, target.sample(ky, 16)), 0.3) as tf.Tensor2D;
-    const posterior = localizationPosterior(target, y, a, v);
-    const direct = tf.sub(target.logDensity(x), tf.div(tf.sum(tf.square(tf.sub(tf.mul(a, x), y)), 1), 2 * v));
-    const { logDensity, grad } = posterior.logDensityAndGrad!(x);
-    const autodiff = tf.grad((z: tf.Tensor) => tf.sum(posterior.logDensity(z as tf.Tensor2D)))(x);
-    const maxDiff = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0];
-    assert.ok(maxDiff(logDensity, direct) < 1e-4, `log q differs by ${maxDiff(logDensity, direct)}`);
-    assert.ok(maxDiff(posterior.logDensity(x), direct) < 1e-4);
-    assert.ok(maxDiff(grad, autodiff) < 1e-3, `gradient differs from autodiff by ${maxDiff(grad, autodiff)}`);
-  });
-  assert.throws(() => localizationPosterior(target, tf.zeros([4, 3]) as tf.Tensor2D, 1, 1), /localizationPosterior: option "y" has shape \[4, 3\], expected \[n, 2\]/);
-  assert.throws(() => localizationPosterior(target, tf.zeros([4, 2]) as tf.Tensor2D, 1, 0), /localizationPosterior: option "v" = 0, expected a finite number > 0/);
 });
 
 test('the MCMC denoiser estimates E[X | Y_t = y] of an anisotropic Gaussian without bias (two warm-started calls)', async () => {
@@ -188,6 +168,13 @@ test('abort between denoiser calls throws an AbortError and leaks nothing', asyn
   await assert.rejects(
     slips(key(4), { ...smallOptions(), signal: controller.signal, onProgress: (p) => p.phase === 'integrate' && p.step === 3 && controller.abort() }),
     (err: Error) => err.name === 'AbortError' && /slips: aborted after outer step 3 of 7/.test(err.message),
+  );
+  assert.equal(tf.memory().numTensors, before);
+  // In the Langevin initialisation (the shared ULA loop frees its y).
+  const early = new AbortController();
+  await assert.rejects(
+    slips(key(4), { ...smallOptions(), signal: early.signal, onProgress: (p) => p.phase === 'init' && early.abort() }),
+    (err: Error) => err.name === 'AbortError' && /slips: aborted after Langevin initialisation step 1 of 2/.test(err.message),
   );
   assert.equal(tf.memory().numTensors, before);
 });

@@ -11,7 +11,9 @@
  *   grad log p_t(y) = (a_t E[X_0 | X_t = y] - y) / v_t,
  *   q_t(x | y) ∝ pi(x) N(y; a_t x, v_t I) = pi(x) N(x; y / a_t, (e^{2t} - 1) I)      (up to a constant in x),
  *   grad_x log q_t(x | y) = grad log pi(x) + a_t (y - a_t x) / v_t.
- * The target is evaluated at the posterior variable x, never at the conditioning point y.
+ * The target is evaluated at the posterior variable x, never at the conditioning point y. This is SLIPS's
+ * localization posterior with a = a_t, v = v_t: both use ./observationPosterior.ts (the posterior, Tweedie, and the
+ * MCMC posterior mean below).
  *
  * The posterior mean is estimated per particle by
  *   - 'importance': self-normalised importance sampling with proposals x_i ~ N(y / a_t, (e^{2t} - 1) I) and
@@ -19,8 +21,9 @@
  *   - 'mcmc' (default): `numChains` MALA chains per particle on q_t(. | y), started from a draw of that importance
  *     approximation (`numProposals` proposals; the SLIPS benchmark's "IS warm start", 128) or from the previous
  *     call's last iterates (`chainStart: 'previous'`), `numMcmcSteps` steps with SLIPS's per-chain step-size rule
- *     (lib/samplers/mcmc/stepSizeAdaptation.ts), the mean over the last `keepFraction` of the iterates of all the
- *     particle's chains. The chain state is re-evaluated for each new posterior (new y, new t), never reused.
+ *     (lib/samplers/mcmc/stepSizeAdaptation.ts), the mean over the last round(keepFraction · numMcmcSteps) iterates
+ *     of all the particle's chains: SLIPS's estimator (`posteriorMeanEstimator`) with RDMC's settings. The chain
+ *     state is re-evaluated for each new posterior (new y, new t), never reused.
  *
  * Discretisation (exponential integrator of the paper: the score frozen over each step, the linear part exact):
  * forward times t_0 = T > t_1 > ... > t_K = endTime on a uniform grid, eta_k = t_k - t_{k+1},
@@ -29,9 +32,10 @@
  *
  * Initialisation at the terminal time T (the paper initialises from an approximation of p_T, which for moderate
  * T is close to log-concave): Y ~ N(a_T m0, (a_T^2 s0^2 + v_T) I), i.e. p_T if pi were N(m0, s0^2 I)
- * (`initialMean`, `initialScale`), then `numInitSteps` unadjusted Langevin steps on p_T with the estimated score,
- * step h = v_T / 2 by default (the analogue of SLIPS's sigma^2 t0 / 2: half the noise variance of p_T). Or pass
- * exact samples of p_T as `initialParticles` (then no Langevin steps by default).
+ * (`initialMean`, `initialScale`), then `numInitSteps` unadjusted Langevin steps on p_T with the estimated score
+ * (`unadjustedLangevin`, ../mcmc/langevin.ts, shared with SLIPS's initialisation), step h = v_T / 2 by default
+ * (the analogue of SLIPS's sigma^2 t0 / 2: half the noise variance of p_T). Or pass exact samples of p_T as
+ * `initialParticles` (then no Langevin steps by default).
  *
  * Budget (per particle): every score estimate costs, with 'mcmc', numChains (numMcmcSteps + 1) target gradient
  * evaluations (+ numChains numWarmupSteps on the first estimate; the + 1 is the gradient at the chain start, which
@@ -43,19 +47,16 @@ import * as tf from '@tensorflow/tfjs';
 import { finiteOr, logSumExp } from '../../core/ops.js';
 import { yieldToEventLoop } from '../../core/progress.js';
 import { categorical, foldIn, normal, split, type Key } from '../../core/random.js';
+import { checkChoice, checkInteger, checkNumber, checkNumberArray, checkOptions, invalidOption, verbatim } from '../../core/validate.js';
+import { checkFinite, checkPositions, type Target } from '../../targets/target.js';
+import { unadjustedLangevin } from '../mcmc/langevin.js';
 import {
-  checkChoice,
-  checkInteger,
-  checkInterval,
-  checkNumber,
-  checkNumberArray,
-  checkOptions,
-  invalidOption,
-  verbatim,
-} from '../../core/validate.js';
-import { checkFinite, checkPositions, logDensityAndGrad, type Target } from '../../targets/target.js';
-import { mala, type MalaState } from '../mcmc/mala.js';
-import { SLIPS_RULE, adaptStepSizePerChain } from '../mcmc/stepSizeAdaptation.js';
+  checkPosteriorMeanOptions,
+  checkTarget,
+  posteriorMeanEstimator,
+  tweedieScore,
+  type CheckedPosteriorMeanOptions,
+} from './observationPosterior.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types
@@ -156,51 +157,6 @@ function ouCoefficients(t: number): { a: number; v: number } {
   return { a: Math.exp(-t), v: -Math.expm1(-2 * t) };
 }
 
-/**
- * The RDMC posterior q_t(x | y) ∝ pi(x) N(y; e^{-t} x, (1 - e^{-2t}) I) as a Target on x, one conditioning row
- * of `y` per row of x (chains): logDensity(x) = log pi(x) - |y - a x|^2 / (2 v) (unnormalised),
- * grad = grad log pi(x) + a (y - a x) / v. `y` must outlive the returned target.
- */
-export function rdmcPosterior(target: Target, y: tf.Tensor2D, t: number): Target {
-  const where = 'rdmcPosterior';
-  checkPositions(where, y, target.dim, 'y');
-  checkNumber(where, 't', t, 'positive');
-  const { a, v } = ouCoefficients(t);
-  const checkRows = (x: tf.Tensor2D) => {
-    checkPositions(where, x, target.dim, 'x');
-    if (x.shape[0] !== y.shape[0]) {
-      invalidOption(where, 'x', `a tensor with ${x.shape[0]} rows`, `one row per conditioning row of y (${y.shape[0]})`, verbatim);
-    }
-  };
-  const residual = (x: tf.Tensor2D) => tf.sub(y, tf.mul(a, x)); // y - a x
-  const both = (x: tf.Tensor2D) => {
-    checkRows(x);
-    return tf.tidy(() => {
-      const prior = logDensityAndGrad(target, x);
-      const r = residual(x);
-      const logLikelihood = tf.div(tf.sum(tf.square(r), 1), -2 * v);
-      return {
-        logDensity: tf.add(prior.logDensity, logLikelihood) as tf.Tensor1D,
-        grad: tf.add(prior.grad, tf.mul(a / v, r)) as tf.Tensor2D,
-      };
-    });
-  };
-  return {
-    name: `rdmcPosterior(${target.name}, t=${t})`,
-    dim: target.dim,
-    logDensity(x) {
-      checkRows(x);
-      return tf.tidy(() => tf.add(target.logDensity(x), tf.div(tf.sum(tf.square(residual(x)), 1), -2 * v)) as tf.Tensor1D);
-    },
-    gradLogDensity(x) {
-      const { logDensity, grad } = both(x);
-      logDensity.dispose();
-      return grad;
-    },
-    logDensityAndGrad: both,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
@@ -216,26 +172,26 @@ const RDMC_OPTIONS = [
 interface CheckedEstimator {
   method: RdmcScoreMethod;
   numProposals: number;
-  numChains: number;
-  numMcmcSteps: number;
-  numKept: number;
-  numWarmupSteps: number;
   chainStart: 'importance' | 'previous';
-  initialStepSize: number;
+  /** The MCMC posterior mean's settings (./observationPosterior.ts). */
+  chains: CheckedPosteriorMeanOptions;
 }
 
 function checkEstimatorOptions(where: string, options: unknown): CheckedEstimator {
   const o = checkOptions<RdmcEstimatorOptions>(where, options, ESTIMATOR_OPTIONS);
   const method = checkChoice(where, 'estimator.method', o.method ?? 'mcmc', ['mcmc', 'importance'] as const);
   const numProposals = checkInteger(where, 'estimator.numProposals', o.numProposals ?? 128, method === 'importance' ? 1 : 0);
-  const numChains = checkInteger(where, 'estimator.numChains', o.numChains ?? 4);
-  const numMcmcSteps = checkInteger(where, 'estimator.numMcmcSteps', o.numMcmcSteps ?? 32);
-  const keepFraction = checkInterval(where, 'estimator.keepFraction', o.keepFraction ?? 0.5, '(0, 1]');
-  const numWarmupSteps = checkInteger(where, 'estimator.numWarmupSteps', o.numWarmupSteps ?? 64, 0);
   const chainStart = checkChoice(where, 'estimator.chainStart', o.chainStart ?? 'importance', ['importance', 'previous'] as const);
-  const initialStepSize = checkNumber(where, 'estimator.initialStepSize', o.initialStepSize ?? 0.01, 'positive');
-  const numKept = Math.max(1, Math.round(keepFraction * numMcmcSteps));
-  return { method, numProposals, numChains, numMcmcSteps, numKept, numWarmupSteps, chainStart, initialStepSize };
+  const chains = checkPosteriorMeanOptions(where, {
+    numChains: o.numChains,
+    numMcmcSteps: o.numMcmcSteps,
+    keepFraction: o.keepFraction,
+    keptRounding: 'nearest',
+    numWarmupSteps: o.numWarmupSteps ?? 64,
+    initialStepSize: o.initialStepSize ?? 0.01,
+    warmStart: chainStart === 'previous',
+  }, 'estimator.');
+  return { method, numProposals, chainStart, chains };
 }
 
 interface CheckedRdmc {
@@ -293,9 +249,10 @@ function checkRdmcOptions(where: string, options: unknown, dim: number | undefin
 /** Target evaluations per particle of the k-th score estimate (k = 0 is the first). */
 function estimateCost(e: CheckedEstimator, k: number): { gradients: number; densities: number } {
   if (e.method === 'importance') return { gradients: 0, densities: e.numProposals };
-  const warmup = k === 0 ? e.numWarmupSteps : 0;
+  const { numChains, numMcmcSteps, numWarmupSteps } = e.chains;
+  const warmup = k === 0 ? numWarmupSteps : 0;
   const importanceStart = e.numProposals > 0 && (e.chainStart === 'importance' || k === 0);
-  return { gradients: e.numChains * (e.numMcmcSteps + 1 + warmup), densities: importanceStart ? e.numProposals : 0 };
+  return { gradients: numChains * (numMcmcSteps + 1 + warmup), densities: importanceStart ? e.numProposals : 0 };
 }
 
 function budgetOf(o: CheckedRdmc): RdmcBudget {
@@ -414,84 +371,37 @@ function importanceStep(
   return { mean, draws: flat };
 }
 
-type Carry = { state: MalaState; stepSize: tf.Tensor1D; sum: tf.Tensor2D; acceptance: tf.Scalar };
-
 /**
- * The RDMC score estimator for `numParticles` particles (see the file comment). It keeps the per-chain MALA step
- * sizes (and, with chainStart 'previous', the last iterates) from one estimate to the next.
+ * The RDMC score estimator for `numParticles` particles (see the file comment): the posterior mean by the shared
+ * MCMC estimator (`posteriorMeanEstimator`, chains started from importance draws) or by importance sampling, then
+ * Tweedie. It keeps the per-chain MALA step sizes (and, with chainStart 'previous', the last iterates) from one
+ * estimate to the next.
  */
 export function rdmcScoreEstimator(target: Target, numParticles: number, options: RdmcEstimatorOptions = {}): RdmcScoreEstimator {
   const where = 'rdmcScoreEstimator';
-  if (target == null || typeof target.logDensity !== 'function' || !Number.isSafeInteger(target.dim)) {
-    invalidOption(where, 'target', target, 'a Target { name, dim, logDensity }');
-  }
+  checkTarget(where, target);
   const n = checkInteger(where, 'numParticles', numParticles);
   const e = checkEstimatorOptions(where, options);
   const d = target.dim;
-  const C = e.numChains;
+  const chains = e.method === 'mcmc' ? posteriorMeanEstimator(target, e.chains, where) : null;
   let calls = 0;
-  let stepSize: tf.Tensor1D | null = null;
-  let last: tf.Tensor2D | null = null;
 
   const estimateByMcmc = (key: Key, y: tf.Tensor2D, t: number): RdmcScoreEstimate => {
     const { a, v } = ouCoefficients(t);
     const [startKey, chainKey] = split(key, 2);
-    // 1. Chain starts [C N, d], chain c of particle i at row c N + i.
-    let start: tf.Tensor2D;
-    if (last && e.chainStart === 'previous') {
-      start = last;
-      last = null;
-    } else if (e.numProposals > 0) {
-      start = importanceStep(target, startKey, y, t, e.numProposals, C, false).draws!;
-    } else {
-      start = tf.tidy(() => tf.tile(tf.div(y, a), [C, 1]) as tf.Tensor2D);
-    }
-    if (!stepSize) stepSize = tf.fill([C * n], e.initialStepSize) as tf.Tensor1D;
-    // 2. MALA on the posterior of this (y, t); the state is evaluated for this posterior.
-    const yRepeated = tf.tile(y, [C, 1]) as tf.Tensor2D;
-    const posterior = rdmcPosterior(target, yRepeated, t);
-    const kernel = mala(posterior);
-    const initial = tf.tidy(() => {
-      const { logDensity, grad } = logDensityAndGrad(posterior, start);
-      return { position: start, logDensity, grad } as MalaState;
-    });
-    let carry: Carry = { state: initial, stepSize, sum: tf.zeros([C * n, d]) as tf.Tensor2D, acceptance: tf.scalar(0) };
-    stepSize = null; // owned by the carry now
-    const warmup = calls === 0 ? e.numWarmupSteps : 0;
-    const total = warmup + e.numMcmcSteps;
-    const firstKept = total - e.numKept;
-    for (let j = 0; j < total; j++) {
-      const previous = carry;
-      carry = tf.tidy(() => {
-        const { state, info } = kernel.step(foldIn(chainKey, j), previous.state, { stepSize: previous.stepSize });
-        return {
-          state,
-          stepSize: adaptStepSizePerChain(previous.stepSize, info.acceptanceRate, SLIPS_RULE),
-          sum: j >= firstKept ? (tf.add(previous.sum, state.position) as tf.Tensor2D) : previous.sum,
-          acceptance: j >= warmup ? (tf.add(previous.acceptance, tf.mean(info.acceptanceRate)) as tf.Scalar) : previous.acceptance,
-        };
-      });
-      disposeCarry(previous, carry);
-    }
-    // 3. Posterior mean over kept iterates and chains; Tweedie.
-    const out = tf.tidy(() => {
-      const posteriorMean = tf.div(tf.sum(tf.reshape(carry.sum, [C, n, d]), 0), C * e.numKept) as tf.Tensor2D;
-      const score = tf.div(tf.sub(tf.mul(a, posteriorMean), y), v) as tf.Tensor2D;
-      const acceptanceRate = tf.div(carry.acceptance, e.numMcmcSteps) as tf.Scalar;
-      return { posteriorMean, score, acceptanceRate };
-    });
-    stepSize = carry.stepSize;
-    if (e.chainStart === 'previous') last = carry.state.position;
-    else carry.state.position.dispose();
-    tf.dispose([carry.state.logDensity, carry.state.grad, carry.sum, carry.acceptance, yRepeated]);
-    return out;
+    // Chain starts [C N, d] when the chains do not continue: a draw from the importance approximation (or y / a).
+    const importanceStart = e.numProposals > 0
+      ? () => importanceStep(target, startKey, y, t, e.numProposals, e.chains.numChains, false).draws!
+      : undefined;
+    const { mean, acceptanceRate, warmupAcceptanceRate } = chains!.estimate(chainKey, y, a, v, importanceStart);
+    warmupAcceptanceRate?.dispose();
+    return { posteriorMean: mean, score: tweedieScore(mean, y, a, v), acceptanceRate };
   };
 
   const estimateByImportance = (key: Key, y: tf.Tensor2D, t: number): RdmcScoreEstimate => {
     const { a, v } = ouCoefficients(t);
     const posteriorMean = importanceStep(target, key, y, t, e.numProposals, 0, true).mean!;
-    const score = tf.tidy(() => tf.div(tf.sub(tf.mul(a, posteriorMean), y), v) as tf.Tensor2D);
-    return { posteriorMean, score, acceptanceRate: null };
+    return { posteriorMean, score: tweedieScore(posteriorMean, y, a, v), acceptanceRate: null };
   };
 
   return {
@@ -508,23 +418,12 @@ export function rdmcScoreEstimator(target: Target, numParticles: number, options
       return calls;
     },
     get stepSizes() {
-      return stepSize;
+      return chains?.stepSizes ?? null;
     },
     dispose() {
-      stepSize?.dispose();
-      last?.dispose();
-      stepSize = null;
-      last = null;
+      chains?.dispose();
     },
   };
-}
-
-/** Dispose what `old` holds and `next` does not (a step may pass tensors through). */
-function disposeCarry(old: Carry, next: Carry): void {
-  const keep = new Set<tf.Tensor>([next.state.position, next.state.logDensity, next.state.grad, next.stepSize, next.sum, next.acceptance]);
-  for (const t of [old.state.position, old.state.logDensity, old.state.grad, old.stepSize, old.sum, old.acceptance]) {
-    if (!keep.has(t) && !t.isDisposed) t.dispose();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -533,9 +432,7 @@ function disposeCarry(old: Carry, next: Carry): void {
 /** RDMC from `target` (see the file comment). */
 export async function rdmc(key: Key, target: Target, options: RdmcOptions): Promise<RdmcResult> {
   const where = 'rdmc';
-  if (target == null || typeof target.logDensity !== 'function' || !Number.isSafeInteger(target.dim)) {
-    invalidOption(where, 'target', target, 'a Target { name, dim, logDensity }');
-  }
+  checkTarget(where, target);
   const d = target.dim;
   const o = checkRdmcOptions(where, options, d);
   const n = o.numParticles;
@@ -596,15 +493,14 @@ export async function rdmc(key: Key, target: Target, options: RdmcOptions): Prom
   }
   try {
     // Langevin initialisation on p_T: Y <- Y + h s_T(Y) + sqrt(2 h) xi.
-    const h = o.initStepSize;
-    for (let j = 0; j < o.numInitSteps; j++) {
-      const [scoreKey, noiseKey] = split(foldIn(langevinKey, j), 2);
-      const s = await scoreAt(scoreKey, y, T, j);
-      const next = tf.tidy(() => tf.add(tf.add(y, tf.mul(h, s)), tf.mul(Math.sqrt(2 * h), normal(noiseKey, [n, d]))) as tf.Tensor2D);
-      tf.dispose([y, s]);
-      y = next;
-      await report('init', j + 1, o.numInitSteps, T, j);
-    }
+    const start = y;
+    y = await unadjustedLangevin(langevinKey, start, {
+      numSteps: o.numInitSteps,
+      stepSize: o.initStepSize,
+      noise: 'product',
+      score: (scoreKey, current, j) => scoreAt(scoreKey, current, T, j),
+      afterStep: (j) => report('init', j + 1, o.numInitSteps, T, j),
+    });
     // Reverse steps (exponential integrator).
     for (let k = 0; k < K; k++) {
       const t = times[k];

@@ -23,19 +23,18 @@
  * previous one; the very first call first runs `adaptationMultiplier · numMcmcSteps` steps from x = y / α(t) to
  * adapt the step size. One step size per chain, starting at 1e-5, updated after every MALA step by the SLIPS rule
  * (×1.03 if the acceptance probability exceeds 0.76, ÷1.03 if below 0.74, capped at 1: `adaptStepSizePerChain`).
- * The MALA steps are those of the library's `mala` kernel on the posterior as a `Target` (no fused copy).
+ * The posterior, Tweedie's formula and the MCMC posterior mean are shared with RDMC (./observationPosterior.ts);
+ * the ULA loop of step 2 too (../mcmc/langevin.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { advance } from '../../core/memory.js';
-import { sumSquares } from '../../core/ops.js';
 import { yieldToEventLoop } from '../../core/progress.js';
 import { readValues } from '../../core/readback.js';
 import { foldIn, normal, split, type Key } from '../../core/random.js';
-import { checkInteger, checkInterval, checkNumber, checkNumberArray, checkOptions, invalidOption, verbatim } from '../../core/validate.js';
+import { checkInteger, checkNumber, checkNumberArray, checkOptions, invalidOption, verbatim } from '../../core/validate.js';
 import { geometricSchedule, snrTimeGrid, type LocalizationSchedule } from '../../diffusion/localizationSchedules.js';
-import { checkFinite, checkPositions, logDensityAndGrad, type Target } from '../../targets/target.js';
-import { mala, type MalaState } from '../mcmc/mala.js';
-import { adaptStepSizePerChain, SLIPS_RULE } from '../mcmc/stepSizeAdaptation.js';
+import { checkFinite, checkPositions, type Target } from '../../targets/target.js';
+import { unadjustedLangevin } from '../mcmc/langevin.js';
+import { checkTarget, observationPosterior, posteriorMeanEstimator, tweedieScore } from './observationPosterior.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // σ rule
@@ -57,32 +56,10 @@ export function slipsSigma(R: number, tau: number, dim: number): number {
 // The posterior and its MCMC denoiser
 
 /**
- * The localization posterior q(x | y) ∝ π(x) exp(−|a x − y|² / (2v)) as a `Target` (a = α(t), v = σ² t), for
- * rows x [n, d] against the matching rows of `y` [n, d]:
- *   log q = log π(x) − |a x − y|² / (2v),   ∇log q = ∇log π(x) − (a / v)(a x − y).
- * `y` is captured, not copied: keep it alive while the target is in use.
+ * The localization posterior q_t(x | y) ∝ π(x) exp(−|a x − y|² / (2v)) with a = α(t), v = σ² t: the paper's name
+ * for `observationPosterior` (./observationPosterior.ts), which it is.
  */
-export function localizationPosterior(target: Target, y: tf.Tensor2D, a: number, v: number): Target {
-  const fn = 'localizationPosterior';
-  checkPositions(fn, y, target.dim, 'y');
-  checkNumber(fn, 'a', a, 'positive');
-  checkNumber(fn, 'v', v, 'positive');
-  const residual = (x: tf.Tensor2D) => tf.sub(tf.mul(a, x), y);
-  return {
-    name: `${target.name}|y(a=${a},v=${v})`,
-    dim: target.dim,
-    logDensity: (x) => tf.tidy(() => tf.sub(target.logDensity(x), tf.div(sumSquares(residual(x), 1), 2 * v)) as tf.Tensor1D),
-    logDensityAndGrad: (x) =>
-      tf.tidy(() => {
-        const prior = logDensityAndGrad(target, x);
-        const r = residual(x);
-        return {
-          logDensity: tf.sub(prior.logDensity, tf.div(sumSquares(r, 1), 2 * v)) as tf.Tensor1D,
-          grad: tf.sub(prior.grad, tf.mul(a / v, r)) as tf.Tensor2D,
-        };
-      }),
-  };
-}
+export const localizationPosterior = observationPosterior;
 
 export interface McmcDenoiserOptions {
   /** Noise level σ > 0 of the observation process. */
@@ -125,16 +102,6 @@ export interface McmcDenoiser {
   dispose(): void;
 }
 
-interface CheckedDenoiserOptions {
-  sigma: number;
-  schedule: LocalizationSchedule;
-  numMcmcSteps: number;
-  numChains: number;
-  numKept: number;
-  initialStepSize: number;
-  adaptationMultiplier: number;
-}
-
 function checkSchedule(fn: string, schedule: unknown): LocalizationSchedule {
   const s = schedule as LocalizationSchedule;
   if (s == null || typeof s !== 'object' || typeof s.alpha !== 'function' || typeof s.logSnr !== 'function') {
@@ -143,139 +110,63 @@ function checkSchedule(fn: string, schedule: unknown): LocalizationSchedule {
   return s;
 }
 
-function checkTarget(fn: string, target: unknown): Target {
-  const t = target as Target;
-  if (t == null || typeof t !== 'object' || typeof t.logDensity !== 'function' || !Number.isSafeInteger(t.dim) || t.dim < 1) {
-    invalidOption(fn, 'target', target, 'a Target { name, dim, logDensity, gradLogDensity? }');
-  }
-  return t;
-}
-
-function checkDenoiserOptions(fn: string, o: McmcDenoiserOptions): CheckedDenoiserOptions {
-  const numMcmcSteps = checkInteger(fn, 'numMcmcSteps', o.numMcmcSteps ?? 32, 1);
-  const keepFraction = checkInterval(fn, 'keepFraction', o.keepFraction ?? 0.5, '(0, 1]');
-  return {
-    sigma: checkNumber(fn, 'sigma', o.sigma, 'positive'),
-    schedule: checkSchedule(fn, o.schedule),
-    numMcmcSteps,
-    numChains: checkInteger(fn, 'numChains', o.numChains ?? 4, 1),
-    // The reference keeps int(0.5 M); at least one iterate.
-    numKept: Math.max(1, Math.floor(keepFraction * numMcmcSteps)),
-    initialStepSize: checkNumber(fn, 'initialStepSize', o.initialStepSize ?? 1e-5, 'positive'),
-    adaptationMultiplier: checkInteger(fn, 'adaptationMultiplier', o.adaptationMultiplier ?? 50, 0),
-  };
-}
-
 const DENOISER_OPTIONS = ['sigma', 'schedule', 'numMcmcSteps', 'numChains', 'keepFraction', 'initialStepSize', 'adaptationMultiplier'] as const;
 
-type DenoiserCarry = { state: MalaState; stepSize: tf.Tensor1D; keptSum: tf.Tensor2D; acceptanceSum: tf.Scalar; adaptationSum: tf.Scalar };
-
-/** The MCMC estimate of u_t(y) = E[X | Y_t = y] of the paper (`MCMCScoreEstimator`, estimator 'mc'); see the file header. */
+/**
+ * The MCMC estimate of u_t(y) = E[X | Y_t = y] of the paper (`MCMCScoreEstimator`, estimator 'mc'; see the file
+ * header): the shared `posteriorMeanEstimator` at a = α(t), v = σ² t, with SLIPS's settings (warm start from the
+ * previous call's last iterates, int(keepFraction · M) kept iterates, adaptationMultiplier · M warm-up steps), and
+ * the call's diagnostics read back once.
+ */
 export function createMcmcDenoiser(target: Target, options: McmcDenoiserOptions): McmcDenoiser {
   const fn = 'createMcmcDenoiser';
   checkTarget(fn, target);
   checkOptions(fn, options, DENOISER_OPTIONS);
   if (options == null) invalidOption(fn, 'options', options, 'an options object { sigma, schedule, ... }');
-  const o = checkDenoiserOptions(fn, options);
-  const d = target.dim;
-  let lastIterate: tf.Tensor2D | null = null; // [numChains · N, d]
-  let stepSize: tf.Tensor1D | null = null; // [numChains · N]
-  let numParticles = -1;
-  let totalMcmcSteps = 0;
+  const numMcmcSteps = checkInteger(fn, 'numMcmcSteps', options.numMcmcSteps ?? 32, 1);
+  const sigma = checkNumber(fn, 'sigma', options.sigma, 'positive');
+  const schedule = checkSchedule(fn, options.schedule);
+  const adaptationMultiplier = checkInteger(fn, 'adaptationMultiplier', options.adaptationMultiplier ?? 50, 0);
+  const chains = posteriorMeanEstimator(target, {
+    numChains: options.numChains,
+    numMcmcSteps,
+    keepFraction: options.keepFraction,
+    keptRounding: 'down', // the reference keeps int(0.5 M)
+    numWarmupSteps: adaptationMultiplier * numMcmcSteps,
+    initialStepSize: options.initialStepSize,
+    warmStart: true,
+  }, fn);
 
   return {
     get totalMcmcSteps() {
-      return totalMcmcSteps;
+      return chains.totalMcmcSteps;
     },
-    stepSizes: async () => (stepSize === null ? null : Float32Array.from(await readValues(stepSize))),
-    dispose() {
-      lastIterate?.dispose();
-      stepSize?.dispose();
-      lastIterate = null;
-      stepSize = null;
-    },
+    stepSizes: async () => (chains.stepSizes === null ? null : Float32Array.from(await readValues(chains.stepSizes))),
+    dispose: () => chains.dispose(),
     async estimate(key: Key, y: tf.Tensor2D, t: number): Promise<McmcDenoiserCall> {
-      const where = `${fn}.estimate`;
-      checkPositions(where, y, d, 'y');
-      if (numParticles < 0) numParticles = y.shape[0];
-      else if (y.shape[0] !== numParticles) {
-        invalidOption(where, 'y', y, `[${numParticles}, ${d}] (the number of particles is fixed by the first call)`);
-      }
-      const a = o.schedule.alpha(t);
-      const v = o.sigma * o.sigma * t;
-      const n = numParticles;
-      const batch = o.numChains * n;
-      const yTiled = tf.tile(y, [o.numChains, 1]) as tf.Tensor2D;
-      const posterior = localizationPosterior(target, yTiled, a, v);
-      const kernel = mala(posterior);
-      const first = stepSize === null;
-      const adaptationSteps = first ? o.adaptationMultiplier * o.numMcmcSteps : 0;
-      const totalSteps = adaptationSteps + o.numMcmcSteps;
-      const keepFrom = totalSteps - o.numKept;
-      // Warm start: the last iterate of the previous call; the first call starts at y / α(t).
-      const start = lastIterate ?? (tf.div(yTiled, a) as tf.Tensor2D);
-      lastIterate = null;
-      const initial = tf.tidy(() => {
-        const { logDensity, grad } = posterior.logDensityAndGrad!(start);
-        return { position: start, logDensity, grad } as MalaState;
+      const { mean, acceptanceRate, warmupAcceptanceRate } = chains.estimate(key, y, schedule.alpha(t), sigma * sigma * t);
+      const stats = tf.tidy(() => {
+        const h = chains.stepSizes!;
+        return tf.stack([acceptanceRate, warmupAcceptanceRate ?? tf.scalar(NaN), tf.mean(h), tf.min(h), tf.max(h)]);
       });
-      let carry: DenoiserCarry = {
-        state: initial,
-        stepSize: stepSize ?? (tf.fill([batch], o.initialStepSize, 'float32') as tf.Tensor1D),
-        keptSum: tf.zeros([batch, d]) as tf.Tensor2D,
-        acceptanceSum: tf.scalar(0),
-        adaptationSum: tf.scalar(0),
-      };
-      stepSize = null;
+      tf.dispose([acceptanceRate, warmupAcceptanceRate ?? []]);
+      let values: Float32Array;
       try {
-        for (let j = 0; j < totalSteps; j++) {
-          carry = advance(carry as unknown as tf.TensorContainer, (c) => {
-            const { state, stepSize: h, keptSum, acceptanceSum, adaptationSum } = c as unknown as DenoiserCarry;
-            const { state: next, info } = kernel.step(foldIn(key, j), state, { stepSize: h });
-            const meanAcceptance = tf.mean(info.acceptanceRate);
-            const adapting = j < adaptationSteps;
-            return {
-              state: next,
-              stepSize: adaptStepSizePerChain(h, info.acceptanceRate, SLIPS_RULE),
-              keptSum: j >= keepFrom ? tf.add(keptSum, next.position) : keptSum,
-              acceptanceSum: adapting ? acceptanceSum : tf.add(acceptanceSum, meanAcceptance),
-              adaptationSum: adapting ? tf.add(adaptationSum, meanAcceptance) : adaptationSum,
-            } as unknown as tf.TensorContainer;
-          }) as unknown as DenoiserCarry;
-        }
-        totalMcmcSteps += totalSteps;
-        const { mean, stats } = tf.tidy(() => {
-          // Row c·N + i is chain c of particle i: average over the kept steps and the chains.
-          const perParticle = tf.div(tf.sum(tf.reshape(carry.keptSum, [o.numChains, n, d]), 0), o.numChains * o.numKept) as tf.Tensor2D;
-          const h = carry.stepSize;
-          const summary = tf.stack([
-            tf.div(carry.acceptanceSum, o.numMcmcSteps),
-            tf.div(carry.adaptationSum, Math.max(adaptationSteps, 1)),
-            tf.mean(h),
-            tf.min(h),
-            tf.max(h),
-          ]);
-          return { mean: perParticle, stats: summary };
-        });
-        const values = await stats.data();
-        stats.dispose();
-        lastIterate = carry.state.position;
-        stepSize = carry.stepSize;
-        tf.dispose([carry.state.logDensity, carry.state.grad, carry.keptSum, carry.acceptanceSum, carry.adaptationSum]);
-        return {
-          mean,
-          acceptanceRate: values[0],
-          adaptationAcceptanceRate: first && adaptationSteps > 0 ? values[1] : NaN,
-          meanStepSize: values[2],
-          minStepSize: values[3],
-          maxStepSize: values[4],
-        };
+        values = (await stats.data()) as Float32Array;
       } catch (err) {
-        tf.dispose(carry as unknown as tf.TensorContainer);
+        mean.dispose();
         throw err;
       } finally {
-        yTiled.dispose();
+        stats.dispose();
       }
+      return {
+        mean,
+        acceptanceRate: values[0],
+        adaptationAcceptanceRate: warmupAcceptanceRate ? values[1] : NaN,
+        meanStepSize: values[2],
+        minStepSize: values[3],
+        maxStepSize: values[4],
+      };
     },
   };
 }
@@ -521,23 +412,25 @@ export async function slips(key: Key, options: SlipsOptions): Promise<SlipsResul
       ? tf.clone(o.initialY)
       : (tf.tidy(() => tf.add(tf.mul(schedule.alpha(t0), tf.tensor1d(o.targetMean)), normal(initKey, [n, d], 0, sigma * Math.sqrt(t0)))) as tf.Tensor2D);
     // 2. Langevin-within-Langevin: ULA on p_{t_0} with h = σ² t_0 / 2 and the Tweedie score (α û − y) / (σ² t_0).
-    const h = (sigma * sigma * t0) / 2;
     const a0 = schedule.alpha(t0);
-    for (let i = 0; i < numInitSteps; i++) {
-      const [denoiserKey, noiseKey] = split(foldIn(langevinKey, i), 2);
-      const u = await denoise(denoiserKey, y, t0, (call) => {
-        diagnostics.initAcceptanceRate[i] = call.acceptanceRate;
-        report('init', i + 1, numInitSteps, t0, call);
-      });
-      const current: tf.Tensor2D = y;
-      y = tf.tidy(() => {
-        const score = tf.div(tf.sub(tf.mul(a0, u), current), sigma * sigma * t0);
-        return tf.add(tf.add(current, tf.mul(h, score)), normal(noiseKey, [n, d], 0, Math.sqrt(2 * h))) as tf.Tensor2D;
-      });
-      u.dispose();
-      current.dispose();
-      await checkAbort(`after Langevin initialisation step ${i + 1} of ${numInitSteps}`);
-    }
+    const v0 = sigma * sigma * t0;
+    const start: tf.Tensor2D = y;
+    y = null; // consumed by the loop
+    y = await unadjustedLangevin(langevinKey, start, {
+      numSteps: numInitSteps,
+      stepSize: v0 / 2,
+      noise: 'draw',
+      score: async (denoiserKey, current, i) => {
+        const u = await denoise(denoiserKey, current, t0, (call) => {
+          diagnostics.initAcceptanceRate[i] = call.acceptanceRate;
+          report('init', i + 1, numInitSteps, t0, call);
+        });
+        const score = tweedieScore(u, current, a0, v0);
+        u.dispose();
+        return score;
+      },
+      afterStep: (i) => checkAbort(`after Langevin initialisation step ${i + 1} of ${numInitSteps}`),
+    });
     options.onState?.(y, t0, 0);
     // 3. Outer loop: the exponential-integrator step Y ← Y + (α(t_{k+1}) − α(t_k)) û + σ √(t_{k+1} − t_k) ξ.
     const record = (k: number, call: Omit<McmcDenoiserCall, 'mean'>) => {
