@@ -68,9 +68,9 @@ acceptance = (await tf.mean(last.info.acceptanceRate).data())[0];
 tf.dispose([last.state, last.info, state]);
 target.dispose();
 
-const reference = makeWorkload('mala_gmm32');
+const reference = await makeWorkload('mala_gmm32');
 const fused = await time(reference.step, reference.sync);
-reference.dispose();
+await reference.dispose();
 
 const row = (name: string, t: { ms: number; min: number; max: number }) =>
   JSON.stringify({ impl: name, backend: tf.getBackend(), ms: +t.ms.toFixed(3), ms_min: +t.min.toFixed(3), ms_max: +t.max.toFixed(3) });

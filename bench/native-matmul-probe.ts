@@ -39,7 +39,7 @@ function median(xs: number[]): number {
  * Milliseconds per call, wall and process CPU time: medians over `reps` repetitions of `inner` calls each.
  * On a shared machine CPU time shows the kernel's own speed when the wall clock includes waiting for a core.
  */
-function timeCalls(c: Case, a: tf.Tensor, b: tf.Tensor, reps: number, inner: number, warmup: number): { wall: number; cpu: number } {
+async function timeCalls(c: Case, a: tf.Tensor, b: tf.Tensor, reps: number, inner: number, warmup: number): Promise<{ wall: number; cpu: number }> {
   const call = () => tf.matMul(a, b, c.transposeA, c.transposeB);
   for (let i = 0; i < warmup; i++) call().dispose();
   const wall: number[] = [];
@@ -52,7 +52,7 @@ function timeCalls(c: Case, a: tf.Tensor, b: tf.Tensor, reps: number, inner: num
       last?.dispose();
       last = call();
     }
-    last?.dataSync();
+    await last?.data();
     last?.dispose();
     wall.push((performance.now() - t0) / inner);
     const used = process.cpuUsage(c0);
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const innerFor = (gflops: number) => Math.max(1, Math.round(0.4 / (flop / (gflops * 1e9))));
     const row: Record<string, unknown> = { case: c.name };
     if (status.ok) {
-      const t = timeCalls(c, a, b, 5, innerFor(80), 2);
+      const t = await timeCalls(c, a, b, 5, innerFor(80), 2);
       row.native_ms = +t.wall.toFixed(2);
       row.native_gflops = +(flop / t.wall / 1e6).toFixed(1);
       row.native_gflops_cpu_time = +(flop / t.cpu / 1e6).toFixed(1);
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     }
     const slow = c.transposeA || c.transposeB;
     if (!(slow && skipSlow)) {
-      const t = slow ? timeCalls(c, a, b, 1, 1, 0) : timeCalls(c, a, b, 5, innerFor(13), 2);
+      const t = slow ? await timeCalls(c, a, b, 1, 1, 0) : await timeCalls(c, a, b, 5, innerFor(13), 2);
       row.wasm_ms = +t.wall.toFixed(2);
       row.wasm_gflops = +(flop / t.wall / 1e6).toFixed(2);
       row.wasm_gflops_cpu_time = +(flop / t.cpu / 1e6).toFixed(2);

@@ -102,7 +102,7 @@ function median(a: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function timeSteps(name: string, loss: () => tf.Scalar, nReps: number, nSteps: number): number {
+async function timeSteps(name: string, loss: () => tf.Scalar, nReps: number, nSteps: number): Promise<number> {
   const optimizer = tf.train.adam(1e-3);
   const step = (): void => {
     tf.tidy(() => {
@@ -122,7 +122,7 @@ function timeSteps(name: string, loss: () => tf.Scalar, nReps: number, nSteps: n
     perStep.push((performance.now() - t0) / nSteps);
     cpuPerStep.push((c1.user + c1.system) / 1000 / nSteps);
     const l = tf.tidy(() => loss());
-    last = l.dataSync()[0];
+    last = (await l.data())[0];
     l.dispose();
   }
   const leak = tf.memory().numTensors - before;
@@ -168,23 +168,27 @@ async function profileStep(loss: () => tf.Scalar): Promise<void> {
 }
 
 /** Plain matmul throughput for a [1024, 256] x [256, 256] product with a fresh right operand each call. */
-function matmulRate(): number {
+async function matmulRate(): Promise<number> {
   const a = tf.randomNormal([BATCH, 256]);
   const bs = Array.from({ length: 8 }, () => tf.randomNormal([256, 256]));
-  // kernels run synchronously on cpu / wasm; one read at the end of each batch. (Never return a TypedArray
-  // from tf.tidy: it walks it element by element.)
-  const batch = (): void => {
-    tf.tidy(() => {
-      let last: tf.Tensor | null = null;
-      for (const b of bs) last = tf.matMul(a, b);
-      last?.dataSync();
+  // one read at the end of each batch (kernels run synchronously on cpu / wasm; a device backend syncs there)
+  const batch = async (): Promise<void> => {
+    const last = tf.tidy(() => {
+      let out: tf.Tensor | null = null;
+      for (const b of bs) {
+        out?.dispose();
+        out = tf.matMul(a, b);
+      }
+      return out!;
     });
+    await last.data();
+    last.dispose();
   };
-  batch();
+  await batch();
   const times: number[] = [];
   for (let r = 0; r < 9; r++) {
     const t0 = performance.now();
-    batch();
+    await batch();
     times.push((performance.now() - t0) / bs.length);
   }
   tf.dispose([a, ...bs]);
@@ -211,12 +215,12 @@ function stepFlops(kind: 'regression' | 'input-grad'): number {
 
 ops.setTransposePolicy(transpose);
 console.log(`\nMLP ${SIZES.join('-')} SiLU, batch ${BATCH}, Adam; backend ${tf.getBackend()}; transpose policy ${transpose}`);
-const gflops = matmulRate();
+const gflops = await matmulRate();
 console.log(`plain matmul [1024,256]x[256,256] (8 different right operands): ${gflops.toFixed(1)} GFLOP/s`);
 
 const layers = makeParams(7);
-const tReg = timeSteps('ours, regression', regressionLoss(oursNet, layers), reps, steps);
-const tGg = timeSteps('ours, input-grad (2nd order)', inputGradLoss(oursNet, layers), reps, Math.max(1, Math.round(steps / 2)));
+const tReg = await timeSteps('ours, regression', regressionLoss(oursNet, layers), reps, steps);
+const tGg = await timeSteps('ours, input-grad (2nd order)', inputGradLoss(oursNet, layers), reps, Math.max(1, Math.round(steps / 2)));
 for (const [kind, t] of [['regression', tReg], ['input-grad', tGg]] as const) {
   const f = stepFlops(kind);
   const floor = f / (gflops * 1e6);
@@ -234,8 +238,8 @@ if (withProfile) {
 if (withNative) {
   console.log('\nplain tfjs for reference (input-grad parameter gradients are wrong there):');
   const nl = makeParams(7);
-  const nReg = timeSteps('native tfjs, regression', regressionLoss(nativeNet, nl), 3, 1);
-  const nGg = timeSteps('native tfjs, input-grad', inputGradLoss(nativeNet, nl), 3, 1);
+  const nReg = await timeSteps('native tfjs, regression', regressionLoss(nativeNet, nl), 3, 1);
+  const nGg = await timeSteps('native tfjs, input-grad', inputGradLoss(nativeNet, nl), 3, 1);
   console.log(`  speed-up: regression ${(nReg / tReg).toFixed(1)}x, input-grad ${(nGg / tGg).toFixed(1)}x`);
 }
 console.log('\nreference points measured earlier on this machine (research/compute-backends.md): naive tfjs-wasm');

@@ -1,10 +1,13 @@
 /**
- * `npm run bench [-- --quick] [-- --vs-torch] [-- --only mala_gmm32,matmul1024]`
+ * `npm run bench [-- --quick] [-- --vs-torch] [-- --only mala_gmm32,matmul1024] [-- --backend webgpu]`
  *
  * Times the standard workloads (bench/workloads.ts) with the peer's method (3 warm-up calls, then the median
  * over `reps` repetitions of `inner` calls each, synchronised at the end of each repetition) and prints one
  * JSON line per workload. With `--vs-torch`, the PyTorch peer (bench/torch_peer.py, one thread) runs right
  * after ours on the same machine and a ratio line (ours / peer) follows for each workload.
+ * `--backend <name>` forces a backend (as SAMPLING_LAB_BACKEND does); the first line names the backend in use. On a
+ * software WebGPU adapter (SwiftShader, llvmpipe) the rows are a correctness run of the GPU code path, not a speed
+ * measurement, every line says so, and each workload runs one warm-up and one timed step.
  */
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -12,11 +15,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/core/backend.js';
+import { BACKENDS, initBackend, type BackendName } from '../lib/core/backend.js';
 import { makeWorkload, WORKLOADS, INNER, type WorkloadName } from './workloads.js';
 
 export interface BenchOptions {
   quick: boolean;
+  /** Force this backend (default: the ladder, or SAMPLING_LAB_BACKEND). */
+  backend?: BackendName;
   vsTorch: boolean;
   only: WorkloadName[];
   python: string;
@@ -32,6 +37,8 @@ export interface BenchRow {
   ms_min: number;
   ms_max: number;
   gflops?: number;
+  /** Set on a software WebGPU adapter: the numbers say the GPU code path runs, not how fast a GPU is. */
+  note?: string;
 }
 
 function median(xs: number[]): number {
@@ -40,11 +47,18 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-async function timeWorkload(name: WorkloadName, reps: number): Promise<BenchRow> {
-  const w = makeWorkload(name);
-  const inner = INNER[name];
+/** Warm-up calls, repetitions and calls per repetition (the peer's method; one of each on a software adapter). */
+interface Plan {
+  warmup: number;
+  reps: number;
+  inner: number;
+}
+
+async function timeWorkload(name: WorkloadName, plan: Plan): Promise<BenchRow> {
+  const w = await makeWorkload(name);
+  const { reps, inner } = plan;
   try {
-    for (let i = 0; i < 3; i++) w.step();
+    for (let i = 0; i < plan.warmup; i++) w.step();
     await w.sync();
     const samples: number[] = [];
     for (let r = 0; r < reps; r++) {
@@ -66,7 +80,7 @@ async function timeWorkload(name: WorkloadName, reps: number): Promise<BenchRow>
     if (name === 'matmul1024') row.gflops = round((2 * 1024 ** 3) / (ms * 1e6), 2);
     return row;
   } finally {
-    w.dispose();
+    await w.dispose();
   }
 }
 
@@ -92,12 +106,27 @@ function runPeer(opts: BenchOptions): Map<string, { ms: number; impl: string }> 
   return rows;
 }
 
+/** The note bench rows carry on a software WebGPU adapter. */
+export const SOFTWARE_ADAPTER_NOTE = 'correctness run on a software WebGPU adapter, not a speed measurement';
+
 export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
-  const report = await initBackend();
+  const report = await initBackend(opts.backend ? { force: opts.backend } : {});
+  const started = report.attempts.find((a) => a.ok);
+  const software = report.active === 'webgpu' && report.adapter?.software === true;
+  opts.log(
+    JSON.stringify({
+      backend: report.active,
+      detail: started?.detail,
+      ...(software ? { note: `${SOFTWARE_ADAPTER_NOTE}: WebGPU runs on the CPU here; real GPU numbers need a GPU` } : {}),
+    }),
+  );
   const reps = opts.quick ? 3 : 7;
   const rows: BenchRow[] = [];
   for (const name of opts.only) {
-    const row = await timeWorkload(name, reps);
+    // SwiftShader takes seconds to minutes per step of these workloads: one warm-up and one timed step each
+    const plan = software ? { warmup: 1, reps: 1, inner: 1 } : { warmup: 3, reps, inner: INNER[name] };
+    const row = await timeWorkload(name, plan);
+    if (software) row.note = SOFTWARE_ADAPTER_NOTE;
     rows.push(row);
     opts.log(JSON.stringify({ ...row, loadavg: os.loadavg()[0] }));
   }
@@ -146,7 +175,15 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       }
       opts.only = names as WorkloadName[];
     } else if (a === '--python') opts.python = argv[++i];
-    else throw new Error(`bench: unknown option "${a}", expected --quick, --vs-torch, --only <names>, --python <path>`);
+    else if (a === '--backend' || a.startsWith('--backend=')) {
+      const value = a.includes('=') ? a.slice('--backend='.length) : argv[++i];
+      if (!(BACKENDS as readonly string[]).includes(value)) {
+        throw new Error(`bench: option "--backend" = "${value}", expected one of ${BACKENDS.join(', ')}`);
+      }
+      opts.backend = value as BackendName;
+    } else {
+      throw new Error(`bench: unknown option "${a}", expected --quick, --vs-torch, --only <names>, --backend <name>, --python <path>`);
+    }
   }
   return opts;
 }

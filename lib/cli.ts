@@ -66,7 +66,8 @@ export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'backend':
-      console.log(formatBackendReport(await initBackend()));
+      // verbose: also what Dawn and its drivers printed while webgpu was tried (kept off every other command)
+      console.log(formatBackendReport(await initBackend(), { verbose: true }));
       return;
     case 'figures':
       return figures(rest);

@@ -4,16 +4,8 @@
  * (and that no transposed-flag matmul reaches the wasm kernels), select / finiteOr, memory, bad input.
  * The MLP input-gradient loss is in ops-second-order.test.ts.
  *
- * Finite differences. Points x are multiples of 1/8 in [-4, 4] and h = 2^-7, so x ± h and x ± 2h are exact
- * float32 numbers; the 4th-order stencil (f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)) / 12h has truncation error
- * h^4 / 30 * max|f'''''| <= 1.2e-10 * max|f'''''| (negligible here: |f'''''| < 60 for every function on [-4.02, 4.02]).
- * Its rounding error: each float32 value is within 4 ulp <= 4 * 2^-23 * F of the exact one (F = the largest |f| on
- * the stencil; tfjs' transcendental kernels are accurate to a few ulp), so the stencil is off by at most
- * 18 / (12 h) * 4 * 2^-23 * F = 9.2e-5 * F. Tolerance: 1e-4 * max(1, F), plus 4e-6 * max(1, |ref|) for the
- * float32 rounding of the derivative under test.
- * Closed forms in float64: our float32 derivative is a product of a few terms each within a few ulp, the largest
- * term bounded by (1 + |x|) * max(1, |ref|); tolerance 5e-6 * (1 + |x|) * max(1, |ref|) (about 40 ulp).
- * The wrong second derivatives these tests exist to catch are off by 0.05 to 1 (asserted below).
+ * Cases, finite-difference stencils and tolerances (with their error models) are shared with the webgpu suite:
+ * test/helpers/ops-cases.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,11 +13,19 @@ import * as tf from '@tensorflow/tfjs';
 import * as ops from '../../lib/core/ops.js';
 import { nativeMatMulStatus } from '../../lib/core/nativeMatMul.js';
 import { onBackends } from '../helpers/backends.js';
-
-type Fn = (t: tf.Tensor) => tf.Tensor;
-
-const H = 2 ** -7;
-const XS = [-4, -2.5, -1.25, -0.5, -0.125, 0, 0.25, 0.75, 1.5, 3, 4];
+import {
+  ACTS,
+  MATMUL_SHAPES,
+  XS,
+  closedTol,
+  deriv,
+  fdTol,
+  matmulInputs,
+  matmulQuantities,
+  stencilFromValues,
+  stencilPoints,
+  type Fn,
+} from '../helpers/ops-cases.js';
 
 /** Read a tensor computed by f, freeing everything f allocated. */
 function read(f: () => tf.Tensor): number[] {
@@ -38,116 +38,8 @@ function read(f: () => tf.Tensor): number[] {
 
 /** d/dx f at each x (elementwise f), 4th-order central stencil; F = max |f| on the stencil. */
 function stencil(f: Fn, xs: number[]): { d: number[]; F: number[] } {
-  const pts = xs.flatMap((x) => [x - 2 * H, x - H, x + H, x + 2 * H]);
-  const y = read(() => f(tf.tensor1d(pts)));
-  const d: number[] = [];
-  const F: number[] = [];
-  for (let i = 0; i < xs.length; i++) {
-    const [a, b, c, e] = y.slice(4 * i, 4 * i + 4);
-    d.push((a - 8 * b + 8 * c - e) / (12 * H));
-    F.push(Math.max(Math.abs(a), Math.abs(b), Math.abs(c), Math.abs(e)));
-  }
-  return { d, F };
+  return stencilFromValues(read(() => f(tf.tensor1d(stencilPoints(xs)))), xs.length);
 }
-
-/** Elementwise derivative of order k by nested tf.grad. */
-function deriv(f: Fn, k: number): Fn {
-  let g = f;
-  for (let i = 0; i < k; i++) {
-    const inner = g;
-    g = (t) => tf.grad((u: tf.Tensor) => tf.sum(inner(u)))(t);
-  }
-  return g;
-}
-
-const sig = (v: number): number => 1 / (1 + Math.exp(-v));
-
-interface Act {
-  name: string;
-  ours: Fn;
-  native: Fn;
-  value: (v: number) => number;
-  d1: (v: number) => number;
-  d2: (v: number) => number;
-  d3: (v: number) => number;
-}
-
-const ACTS: Act[] = [
-  {
-    name: 'sigmoid',
-    ours: ops.sigmoid,
-    native: tf.sigmoid,
-    value: sig,
-    d1: (v) => sig(v) * (1 - sig(v)),
-    d2: (v) => {
-      const s = sig(v);
-      return s * (1 - s) * (1 - 2 * s);
-    },
-    d3: (v) => {
-      const s = sig(v);
-      return s * (1 - s) * (1 - 6 * s + 6 * s * s);
-    },
-  },
-  {
-    name: 'tanh',
-    ours: ops.tanh,
-    native: tf.tanh,
-    value: Math.tanh,
-    d1: (v) => 1 - Math.tanh(v) ** 2,
-    d2: (v) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2),
-    d3: (v) => {
-      const t = Math.tanh(v);
-      return (1 - t * t) * (6 * t * t - 2);
-    },
-  },
-  { name: 'exp', ours: ops.exp, native: tf.exp, value: Math.exp, d1: Math.exp, d2: Math.exp, d3: Math.exp },
-  {
-    name: 'softplus',
-    ours: ops.softplus,
-    native: tf.softplus,
-    value: (v) => Math.log1p(Math.exp(v)),
-    d1: sig,
-    d2: (v) => sig(v) * (1 - sig(v)),
-    d3: (v) => {
-      const s = sig(v);
-      return s * (1 - s) * (1 - 2 * s);
-    },
-  },
-  {
-    name: 'logSigmoid',
-    ours: ops.logSigmoid,
-    native: tf.logSigmoid,
-    value: (v) => -Math.log1p(Math.exp(-v)),
-    d1: (v) => sig(-v),
-    d2: (v) => -sig(v) * (1 - sig(v)),
-    d3: (v) => {
-      const s = sig(v);
-      return s * (1 - s) * (2 * s - 1);
-    },
-  },
-  {
-    name: 'silu',
-    ours: ops.silu,
-    native: (t) => tf.mul(t, tf.sigmoid(t)),
-    value: (v) => v * sig(v),
-    d1: (v) => {
-      const s = sig(v);
-      return s * (1 + v * (1 - s));
-    },
-    d2: (v) => {
-      const s = sig(v);
-      return s * (1 - s) * (2 + v * (1 - 2 * s));
-    },
-    d3: (v) => {
-      const s = sig(v);
-      const s1 = s * (1 - s);
-      return s1 * ((1 - 2 * s) * (3 + v * (1 - 2 * s)) - 2 * v * s1);
-    },
-  },
-];
-
-const fdTol = (F: number, ref: number): number => 1e-4 * Math.max(1, F) + 4e-6 * Math.max(1, Math.abs(ref));
-const closedTol = (x: number, ref: number): number => 5e-6 * (1 + Math.abs(x)) * Math.max(1, Math.abs(ref));
 
 function assertClose(got: number[], want: number[], tol: (i: number) => number, what: string): void {
   for (let i = 0; i < want.length; i++) {
@@ -324,50 +216,24 @@ onBackends(['cpu', 'wasm'], (backend) => {
     test(`[${backend}] matMul / dense (transposes: ${policy}): values, gradients, gradient of gradient vs tf.matMul`, () => {
       const previous = ops.setTransposePolicy(policy);
       try {
-        // shapes that exercise every transpose branch: square, vectors on either side, k = 1, product-transpose
-        const shapes: [number, number, number][] = [
-          [5, 3, 4],
-          [5, 1, 4],
-          [1, 3, 4],
-          [6, 3, 1],
-          [64, 8, 2],
-          [2, 8, 64],
-        ];
-        shapes.forEach(([n, k, m], si) => {
-          const a = tf.tensor2d(Array.from({ length: n * k }, (_, i) => Math.sin(i + si)), [n, k]);
-          const b = tf.tensor2d(Array.from({ length: k * m }, (_, i) => Math.cos(0.7 * i + si)), [k, m]);
-          const bias = tf.tensor1d(Array.from({ length: m }, (_, i) => 0.1 * i - 0.2));
-          const close = (got: tf.Tensor[], want: tf.Tensor[], what: string): void => {
-            got.forEach((g, i) => {
-              assert.deepEqual(g.shape, want[i].shape, `${what} shape`);
-              const gv = g.dataSync();
-              const wv = want[i].dataSync();
-              const scale = Math.max(1, ...Array.from(wv, Math.abs));
-              gv.forEach((v, j) => assert.ok(Math.abs(v - wv[j]) <= 1e-5 * scale, `${what} [${n},${k},${m}] input ${i} entry ${j}: ${v} vs ${wv[j]}`));
-            });
-          };
+        MATMUL_SHAPES.forEach(([n, k, m], si) => {
+          const inputs = matmulInputs([n, k, m], si);
+          const a = tf.tensor2d(inputs.a, [n, k]);
+          const b = tf.tensor2d(inputs.b, [k, m]);
+          const bias = tf.tensor1d(inputs.bias);
           tf.tidy(() => {
-            close([ops.matMul(a, b)], [tf.matMul(a, b)], 'matMul value');
-            close([ops.dense(a, b, bias)], [tf.add(tf.matMul(a, b), bias)], 'dense value');
-            const mmLoss = (mm: (p: tf.Tensor, q: tf.Tensor) => tf.Tensor) => (p: tf.Tensor, q: tf.Tensor) =>
-              tf.sum(tf.sin(mm(p, q)));
-            close(tf.grads(mmLoss(ops.matMul))([a, b]), tf.grads(mmLoss((p, q) => tf.matMul(p, q)))([a, b]), 'matMul grad');
-            // gradient of a loss containing the gradient w.r.t. a: needs the second derivative through the matmul
-            const gg = (mm: (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.Tensor) => (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => {
-              const ga = tf.grad((u: tf.Tensor) => tf.sum(tf.sin(mm(u, q, r))))(p);
-              return tf.add(tf.sum(tf.square(ga)), tf.sum(tf.cos(mm(p, q, r))));
-            };
-            close(
-              tf.grads(gg(ops.dense))([a, b, bias]),
-              tf.grads(gg((p, q, r) => tf.add(tf.matMul(p, q), r)))([a, b, bias]),
-              'dense grad-of-grad',
-            );
-            const gg2 = (mm: (p: tf.Tensor, q: tf.Tensor) => tf.Tensor) => (p: tf.Tensor, q: tf.Tensor) => {
-              const ga = tf.grad((u: tf.Tensor) => tf.sum(tf.sin(mm(u, q))))(p);
-              const gb = tf.grad((w: tf.Tensor) => tf.sum(tf.sin(mm(p, w))))(q);
-              return tf.add(tf.sum(tf.square(ga)), tf.sum(tf.square(gb)));
-            };
-            close(tf.grads(gg2(ops.matMul))([a, b]), tf.grads(gg2((p, q) => tf.matMul(p, q)))([a, b]), 'matMul grad-of-grad');
+            const ours = matmulQuantities(a, b, bias, true);
+            const reference = matmulQuantities(a, b, bias, false);
+            ours.forEach(({ name, values }, q) => {
+              values.forEach((g, i) => {
+                const want = reference[q].values[i];
+                assert.deepEqual(g.shape, want.shape, `${name} shape`);
+                const gv = g.dataSync();
+                const wv = want.dataSync();
+                const scale = Math.max(1, ...Array.from(wv, Math.abs));
+                gv.forEach((v, j) => assert.ok(Math.abs(v - wv[j]) <= 1e-5 * scale, `${name} [${n},${k},${m}] input ${i} entry ${j}: ${v} vs ${wv[j]}`));
+              });
+            });
           });
           tf.dispose([a, b, bias]);
         });
