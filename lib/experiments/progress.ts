@@ -4,17 +4,18 @@
  * training loop (runChain and fit stop at their next chunk).
  */
 
+import { AbortError } from '../core/abort.js';
+
 export interface ExperimentOptions {
   /** Called with a one-line message after every unit of work (a grid cell, a training chunk, a sampler run). */
   onProgress?: (message: string) => void;
   signal?: AbortSignal;
 }
 
-/** The error thrown when an experiment is aborted between runs (name 'AbortError', as runChain and fit). */
-export class ExperimentAbortedError extends Error {
+/** The error thrown when an experiment is aborted between runs (an AbortError, as runChain's and fit's). */
+export class ExperimentAbortedError extends AbortError {
   constructor(where: string) {
     super(`${where}: aborted`);
-    this.name = 'AbortError';
   }
 }
 

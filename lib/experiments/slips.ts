@@ -16,15 +16,8 @@
  * Each figure also has its own runner (`runDimensionSweep`, `runSweetSpot`, `runEightGaussians`, `runPhiFour`)
  * returning arquero tables and a Vega-Lite spec. Every key derives from key(config.seed).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import type * as aq from 'arquero';
-import { foldIn, key as makeKey, type Key } from '../core/random.js';
-import { toCsv } from '../viz/csv.js';
-import { saveFigure } from '../viz/saveFigure.js';
-import type { ExperimentOptions } from './progress.js';
-import type { FigureRunOptions, PaperEntry } from './registry.js';
+import { foldIn } from '../core/random.js';
+import { definePaper, type PaperResults, type RunPaperOptions } from './definePaper.js';
 import { checkSlipsExperimentConfig, slipsExperimentConfig, type SlipsExperimentConfig } from './slips/config.js';
 import { runDimensionSweep, type DimensionSweepResult } from './slips/dimensionSweep.js';
 import { runEightGaussians, type EightGaussiansResult } from './slips/eightGaussians.js';
@@ -57,90 +50,65 @@ export { ExperimentAbortedError, type ExperimentOptions } from './progress.js';
 
 export const SLIPS_TITLE = 'Stochastic Localization via Iterative Posterior Sampling (Grenioux, Noble, Gabrié, Durmus; ICML 2024)';
 
-export interface SlipsResults {
-  config: SlipsExperimentConfig;
+export interface SlipsResults extends PaperResults<SlipsExperimentConfig> {
   dimensionSweep: DimensionSweepResult;
   sweetSpot: SweetSpotResult;
   eightGaussians: EightGaussiansResult;
   /** null when the configuration skips S4. */
   phiFour: PhiFourResult | null;
-  seconds: number;
 }
 
-export interface RunSlipsOptions extends ExperimentOptions {
-  /** Root key (default key(config.seed)). */
-  key?: Key;
-}
-
-/** The configuration object for a name or a hand-made object (checked). */
-export function resolveSlipsConfig(config: SlipsExperimentConfig | string): SlipsExperimentConfig {
-  return typeof config === 'string' ? slipsExperimentConfig(config) : checkSlipsExperimentConfig(config);
-}
-
-/** Run every figure's experiment (S1, S2, S3, and S4 when configured). */
-export async function runSlipsExperiments(config: SlipsExperimentConfig | string, options: RunSlipsOptions = {}): Promise<SlipsResults> {
-  const resolved = resolveSlipsConfig(config);
-  const root = options.key ?? makeKey(resolved.seed);
-  const began = performance.now();
-  const dimensionSweep = await runDimensionSweep(resolved.dimensionSweep, foldIn(root, 1), options);
-  const sweetSpot = await runSweetSpot(resolved.sweetSpot, foldIn(root, 2), options);
-  const eightGaussians = await runEightGaussians(resolved.eightGaussians, foldIn(root, 3), options);
-  const phiFour = resolved.phiFour ? await runPhiFour(resolved.phiFour, foldIn(root, 4), options) : null;
-  return { config: resolved, dimensionSweep, sweetSpot, eightGaussians, phiFour, seconds: (performance.now() - began) / 1000 };
-}
-
-function writeTable(path: string, table: aq.ColumnTable): string {
-  writeFileSync(path, toCsv(table.objects()));
-  return path;
-}
+export type RunSlipsOptions = RunPaperOptions;
 
 /**
- * Write every figure (SVG, PNG, the Vega-Lite spec and the CSV of each of its tables, through saveFigure), the
- * full tables behind them as CSV (`-runs.csv`: one row per run; `-summary.csv`: over seeds) and `run-info.json`
- * (configuration, backend, timings) into `outDir`. Returns the paths.
+ * The registry entry (`sampling-lab figures slips [--quick|--full]`). Each figure is written with the CSV of each of
+ * its tables, and the full tables behind it (`-runs.csv`: one row per run; `-summary.csv`: over seeds).
  */
-export async function writeSlipsFigures(results: SlipsResults, outDir: string): Promise<string[]> {
-  mkdirSync(outDir, { recursive: true });
-  const written: string[] = [];
-  const figure = async (name: string, r: { spec: Parameters<typeof saveFigure>[0]; runs: aq.ColumnTable; summary: aq.ColumnTable }) => {
-    const saved = await saveFigure(r.spec, join(outDir, name));
-    written.push(saved.svg, saved.png, saved.vl, ...saved.csv);
-    written.push(writeTable(join(outDir, `${name}-runs.csv`), r.runs), writeTable(join(outDir, `${name}-summary.csv`), r.summary));
-  };
-  await figure('s1-dimension-sweep', results.dimensionSweep);
-  await figure('s2-sweet-spot', results.sweetSpot);
-  await figure('s3-eight-gaussians', results.eightGaussians);
-  if (results.phiFour) await figure('s4-phi-four', results.phiFour);
-  const info = {
-    paper: SLIPS_TITLE,
-    config: results.config,
-    backend: tf.getBackend(),
-    seconds: {
-      total: results.seconds,
-      S1: results.dimensionSweep.seconds,
-      S2: results.sweetSpot.seconds,
-      S3: results.eightGaussians.seconds,
-      ...(results.phiFour ? { S4: results.phiFour.seconds } : {}),
-    },
-  };
-  const infoPath = join(outDir, 'run-info.json');
-  writeFileSync(infoPath, JSON.stringify(info, null, 1) + '\n');
-  written.push(infoPath);
-  return written;
-}
-
-/** The registry entry: `sampling-lab figures slips [--quick|--full]`. */
-export const slipsPaper: PaperEntry = {
+export const slipsPaper = definePaper<SlipsExperimentConfig, SlipsResults>({
   id: 'slips',
   title: SLIPS_TITLE,
   configs: {
     quick: 'CPU, about 5 minutes: S1 d in {4, 8, 16} x 3 seeds, S2 d = 10, 7 start times x 3 σ factors x 3 replicates, S3 N = 512 x 3 seeds; S4 (φ⁴) skipped',
     full: "the paper's scale (GPU hours): N = 8192, K = 1024, M = 32 x 4 chains; S1 d up to 128, S2 two schedules x 15 start times, S3, S4 φ⁴ d = 100",
   },
-  async run(options: FigureRunOptions): Promise<void> {
-    const config = slipsExperimentConfig(options.config);
-    const results = await runSlipsExperiments(config, { onProgress: options.onProgress, signal: options.signal });
-    const written = await writeSlipsFigures(results, options.outDir);
-    options.onProgress?.(`wrote ${written.length} files to ${options.outDir} (experiments ${results.seconds.toFixed(0)} s)`);
+  configFor: slipsExperimentConfig,
+  check: checkSlipsExperimentConfig,
+  experiments: async (config, root, options) => ({
+    dimensionSweep: await runDimensionSweep(config.dimensionSweep, foldIn(root, 1), options),
+    sweetSpot: await runSweetSpot(config.sweetSpot, foldIn(root, 2), options),
+    eightGaussians: await runEightGaussians(config.eightGaussians, foldIn(root, 3), options),
+    phiFour: config.phiFour ? await runPhiFour(config.phiFour, foldIn(root, 4), options) : null,
+  }),
+  async figures(results, out) {
+    const figure = async (name: string, r: DimensionSweepResult | SweetSpotResult | EightGaussiansResult | PhiFourResult) => {
+      await out.figure(name, r.spec);
+      out.table(`${name}-runs`, r.runs);
+      out.table(`${name}-summary`, r.summary);
+    };
+    await figure('s1-dimension-sweep', results.dimensionSweep);
+    await figure('s2-sweet-spot', results.sweetSpot);
+    await figure('s3-eight-gaussians', results.eightGaussians);
+    if (results.phiFour) await figure('s4-phi-four', results.phiFour);
   },
-};
+  runInfo: (results) => ({
+    seconds: {
+      S1: results.dimensionSweep.seconds,
+      S2: results.sweetSpot.seconds,
+      S3: results.eightGaussians.seconds,
+      ...(results.phiFour ? { S4: results.phiFour.seconds } : {}),
+    },
+  }),
+});
+
+/** The configuration object for a name or a hand-made object (checked). */
+export const resolveSlipsConfig = slipsPaper.resolveConfig;
+
+/** Run every figure's experiment (S1, S2, S3, and S4 when configured). */
+export const runSlipsExperiments = slipsPaper.runExperiments;
+
+/**
+ * Write every figure (SVG, PNG, the Vega-Lite spec and the CSV of each of its tables, through saveFigure), the
+ * full tables behind them as CSV (`-runs.csv`: one row per run; `-summary.csv`: over seeds) and `run-info.json`
+ * (configuration, backend, timings) into `outDir`. Returns the paths.
+ */
+export const writeSlipsFigures = slipsPaper.writeFigures;

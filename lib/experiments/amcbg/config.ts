@@ -217,8 +217,3 @@ export function checkAmcbgConfig(config: AmcbgConfig): AmcbgConfig {
   checkInteger(fn, 'blindness.seeds', b.seeds, 1);
   return config;
 }
-
-/** The configuration for a name, or a hand-made object (checked). */
-export function resolveAmcbgConfig(config: AmcbgConfig | string): AmcbgConfig {
-  return typeof config === 'string' ? amcbgConfig(config) : checkAmcbgConfig(config);
-}

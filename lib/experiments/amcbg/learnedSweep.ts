@@ -19,7 +19,7 @@ import { amc } from '../../samplers/diffusion/amc.js';
 import type { GaussianMixtureTarget } from '../../targets/mixture.js';
 import { VEGA_LITE_SCHEMA } from '../../viz/chartOptions.js';
 import type { AmcSettings, LearnedSweepConfig } from './config.js';
-import { panelName, summariseSweep, sweepSpecs, type SweepResult, type SweepRun } from './perfectSweep.js';
+import { costColumns, panelName, summariseSweep, sweepSpecs, type SweepResult, type SweepRun } from './perfectSweep.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import { meanAndStandardError } from './statistics.js';
 import { benchmarkMixture } from './targets.js';
@@ -125,7 +125,7 @@ export async function runLearnedSweep(config: LearnedSweepConfig, root: Key, opt
               runs.push({
                 panel, dim, numModes, separation, kernel, seed,
                 modeWeightError: m.modeWeightError, absLogZError: m.absLogZError, essFraction: m.essFraction,
-                ...m.cost, seconds: (performance.now() - t0) / 1000,
+                ...costColumns(m.cost), seconds: (performance.now() - t0) / 1000,
               });
             }
           }

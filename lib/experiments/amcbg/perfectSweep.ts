@@ -15,6 +15,7 @@ import { perfectModel } from '../../diffusion/forwardNoising.js';
 import { modeWeightError, modeWeights } from '../../metrics/modeWeights.js';
 import { logZError } from '../../metrics/importanceSampling.js';
 import { amc } from '../../samplers/diffusion/amc.js';
+import type { SamplerCost } from '../../samplers/particleSampler.js';
 import type { PerfectSweepConfig } from './config.js';
 import { facetedCurves } from './figures.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
@@ -68,6 +69,19 @@ export interface SweepResult {
 
 export const panelName = (dim: number, numModes: number) => `d = ${dim}, K = ${numModes}`;
 
+/**
+ * The run table's cost columns (per run, summed over particles), in the spec's vocabulary: evaluations of pi
+ * (density or gradient), of the model's log-density and score, and Hessians.
+ */
+export function costColumns(cost: SamplerCost) {
+  return {
+    targetEvaluations: cost.densityEvaluations + cost.gradientEvaluations,
+    densityEvaluations: cost.modelDensityEvaluations,
+    scoreEvaluations: cost.modelScoreEvaluations,
+    hessianEvaluations: cost.hessianEvaluations,
+  };
+}
+
 /** Aggregate runs over seeds: one row per (panel, kernel, separation). */
 export function summariseSweep(runs: readonly SweepRun[], numParticles: number, label?: (r: SweepRun) => string): SweepSummaryRow[] {
   const groups = new Map<string, SweepRun[]>();
@@ -117,6 +131,31 @@ export function sweepSpecs(summary: readonly SweepSummaryRow[], title: string): 
   };
 }
 
+/** Per kernel, over every panel: mean mode-weight error, |log Z error| and ESS at the largest separation, and cost. */
+export function kernelOverview(summary: readonly SweepSummaryRow[]) {
+  const largest = Math.max(...summary.map((s) => s.separation));
+  const kernels = [...new Set(summary.map((s) => s.kernel))];
+  return kernels.map((kernel) => {
+    const all = summary.filter((s) => s.kernel === kernel);
+    const atLargest = all.filter((s) => s.separation === largest);
+    const mean = (rows: readonly SweepSummaryRow[], f: (s: SweepSummaryRow) => number) => rows.reduce((a, s) => a + f(s), 0) / rows.length;
+    return {
+      kernel,
+      modeWeightErrorAll: mean(all, (s) => s.modeWeightError),
+      modeWeightErrorLargest: mean(atLargest, (s) => s.modeWeightError),
+      absLogZErrorAll: mean(all, (s) => s.absLogZError),
+      absLogZErrorLargest: mean(atLargest, (s) => s.absLogZError),
+      essFractionAll: mean(all, (s) => s.essFraction),
+      largestSeparation: largest,
+      targetEvaluationsPerParticle: mean(all, (s) => s.targetEvaluationsPerParticle),
+      densityEvaluationsPerParticle: mean(all, (s) => s.densityEvaluationsPerParticle),
+      scoreEvaluationsPerParticle: mean(all, (s) => s.scoreEvaluationsPerParticle),
+      hessianEvaluationsPerParticle: mean(all, (s) => s.hessianEvaluationsPerParticle),
+      secondsPerRun: mean(all, (s) => s.seconds),
+    };
+  });
+}
+
 /** Run the A1 sweep (see the file header). Every run's key is foldIn(root, run index). */
 export async function runPerfectSweep(config: PerfectSweepConfig, root: Key, options: ExperimentOptions = {}): Promise<SweepResult> {
   const began = performance.now();
@@ -151,7 +190,7 @@ export async function runPerfectSweep(config: PerfectSweepConfig, root: Key, opt
                 modeWeightError: modeWeightError(h, target.componentWeights).totalVariation,
                 absLogZError: Math.abs(logZError(r.logZ, target.logZ)),
                 essFraction: r.levels[r.levels.length - 1].essFraction,
-                ...r.cost,
+                ...costColumns(r.cost),
                 seconds: (performance.now() - t0) / 1000,
               });
             }

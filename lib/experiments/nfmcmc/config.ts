@@ -10,7 +10,7 @@
  * `quick` runs on 2 CPU cores in a few minutes (the spec's "CPU-small" column, trimmed as its comments say);
  * `full` is the paper's scale (GPU hours). `nfmcmcConfig(name)` returns a fresh copy of either.
  */
-import { invalidOption } from '../../core/validate.js';
+import { checkInteger, checkNumber, invalidOption } from '../../core/validate.js';
 
 /** Budget and sampler settings shared by the two targets of F1.1. */
 export interface SamplerBudget {
@@ -271,41 +271,35 @@ export function nfmcmcConfig(name: string): NfmcmcConfig {
 // ---------------------------------------------------------------------------------------------------------------
 // Checks (a hand-made config, e.g. a tiny one in a test or a notebook, fails early with the option's path)
 
-function integer(path: string, value: unknown, min = 1): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) invalidOption('nfmcmc', path, value, `an integer >= ${min}`);
-  return value;
-}
-
-function positive(path: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) invalidOption('nfmcmc', path, value, 'a finite number > 0');
-  return value;
-}
+const FN = 'nfmcmc';
+const integer = (path: string, value: unknown, min = 1): number => checkInteger(FN, path, value, min);
+const positive = (path: string, value: unknown): number => checkNumber(FN, path, value, 'positive');
 
 function perDim(path: string, value: unknown, dims: number[], min = 1): void {
   if (!Array.isArray(value) || value.length !== dims.length) {
-    invalidOption('nfmcmc', path, value, `an array of ${dims.length} integers, one per dimension in dims [${dims.join(', ')}]`);
+    invalidOption(FN, path, value, `an array of ${dims.length} integers, one per dimension in dims [${dims.join(', ')}]`);
   }
   value.forEach((v, i) => integer(`${path}[${i}]`, v, min));
 }
 
 function checkDims(path: string, dims: unknown, even: boolean): number[] {
-  if (!Array.isArray(dims) || dims.length === 0) invalidOption('nfmcmc', path, dims, 'a non-empty array of dimensions');
+  if (!Array.isArray(dims) || dims.length === 0) invalidOption(FN, path, dims, 'a non-empty array of dimensions');
   dims.forEach((d, i) => {
     integer(`${path}[${i}]`, d, 2);
-    if (even && d % 2 !== 0) invalidOption('nfmcmc', `${path}[${i}]`, d, 'an even dimension (the 4-mode means split the coordinates in halves)');
+    if (even && d % 2 !== 0) invalidOption(FN, `${path}[${i}]`, d, 'an even dimension (the 4-mode means split the coordinates in halves)');
   });
   return dims as number[];
 }
 
 function checkFlowTraining(path: string, f: FlowTraining): void {
-  if (f == null || typeof f !== 'object') invalidOption('nfmcmc', path, f, 'an object { numBlocks, hiddenDim, hiddenDepth, steps, batch, learningRate, weightDecay }');
+  if (f == null || typeof f !== 'object') invalidOption(FN, path, f, 'an object { numBlocks, hiddenDim, hiddenDepth, steps, batch, learningRate, weightDecay }');
   integer(`${path}.numBlocks`, f.numBlocks);
   integer(`${path}.hiddenDim`, f.hiddenDim);
   integer(`${path}.hiddenDepth`, f.hiddenDepth, 2);
   integer(`${path}.steps`, f.steps);
   integer(`${path}.batch`, f.batch);
   positive(`${path}.learningRate`, f.learningRate);
-  if (typeof f.weightDecay !== 'number' || !(f.weightDecay >= 0)) invalidOption('nfmcmc', `${path}.weightDecay`, f.weightDecay, 'a number >= 0');
+  checkNumber(FN, `${path}.weightDecay`, f.weightDecay, 'nonNegative');
 }
 
 function checkBudget(path: string, b: SamplerBudget, dims: number[]): void {
@@ -321,17 +315,17 @@ function checkBudget(path: string, b: SamplerBudget, dims: number[]): void {
 
 /** Check every field of a configuration (paths like "heatmaps.funnel.numSteps[2]" in the errors); returns it. */
 export function checkNfmcmcConfig(config: NfmcmcConfig): NfmcmcConfig {
-  if (config == null || typeof config !== 'object') invalidOption('nfmcmc', 'config', config, `a configuration object or one of ${NFMCMC_CONFIG_NAMES.join(', ')}`);
+  if (config == null || typeof config !== 'object') invalidOption(FN, 'config', config, `a configuration object or one of ${NFMCMC_CONFIG_NAMES.join(', ')}`);
   integer('seed', config.seed, 0);
   const h = config.heatmaps;
-  if (h == null || typeof h !== 'object') invalidOption('nfmcmc', 'heatmaps', h, 'an object { gaussian, funnel, numDirections, referenceFactor, seeds }');
+  if (h == null || typeof h !== 'object') invalidOption(FN, 'heatmaps', h, 'an object { gaussian, funnel, numDirections, referenceFactor, seeds }');
   for (const which of ['gaussian', 'funnel'] as const) {
     const g = h[which];
-    if (g == null || typeof g !== 'object') invalidOption('nfmcmc', `heatmaps.${which}`, g, 'an object { dims, qualities, numChains, ... }');
+    if (g == null || typeof g !== 'object') invalidOption(FN, `heatmaps.${which}`, g, 'an object { dims, qualities, numChains, ... }');
     const dims = checkDims(`heatmaps.${which}.dims`, g.dims, false);
-    if (!Array.isArray(g.qualities) || g.qualities.length === 0) invalidOption('nfmcmc', `heatmaps.${which}.qualities`, g.qualities, 'a non-empty array of flow-quality values');
+    if (!Array.isArray(g.qualities) || g.qualities.length === 0) invalidOption(FN, `heatmaps.${which}.qualities`, g.qualities, 'a non-empty array of flow-quality values');
     g.qualities.forEach((q, i) => {
-      if (which === 'gaussian' && !(typeof q === 'number' && q >= 0 && q <= 1)) invalidOption('nfmcmc', `heatmaps.gaussian.qualities[${i}]`, q, 'a value t in [0, 1] (0.5: exact flow)');
+      if (which === 'gaussian' && !(typeof q === 'number' && q >= 0 && q <= 1)) invalidOption(FN, `heatmaps.gaussian.qualities[${i}]`, q, 'a value t in [0, 1] (0.5: exact flow)');
       if (which === 'funnel') positive(`heatmaps.funnel.qualities[${i}]`, q);
     });
     checkBudget(`heatmaps.${which}`, g, dims);
@@ -340,9 +334,9 @@ export function checkNfmcmcConfig(config: NfmcmcConfig): NfmcmcConfig {
   positive('heatmaps.referenceFactor', h.referenceFactor);
   integer('heatmaps.seeds', h.seeds);
   const m = config.modeWeights;
-  if (m == null || typeof m !== 'object') invalidOption('nfmcmc', 'modeWeights', m, 'an object { dims, flows, numChains, ... }');
+  if (m == null || typeof m !== 'object') invalidOption(FN, 'modeWeights', m, 'an object { dims, flows, numChains, ... }');
   const dims = checkDims('modeWeights.dims', m.dims, true);
-  if (!Array.isArray(m.flows) || m.flows.length !== dims.length) invalidOption('nfmcmc', 'modeWeights.flows', m.flows, `one flow setting per dimension (${dims.length})`);
+  if (!Array.isArray(m.flows) || m.flows.length !== dims.length) invalidOption(FN, 'modeWeights.flows', m.flows, `one flow setting per dimension (${dims.length})`);
   m.flows.forEach((f, i) => checkFlowTraining(`modeWeights.flows[${i}]`, f));
   integer('modeWeights.numChains', m.numChains, 4);
   perDim('modeWeights.numSteps', m.numSteps, dims);
@@ -354,7 +348,7 @@ export function checkNfmcmcConfig(config: NfmcmcConfig): NfmcmcConfig {
   positive('modeWeights.initialStepSize', m.initialStepSize);
   integer('modeWeights.seeds', m.seeds);
   const il = config.illustration;
-  if (il == null || typeof il !== 'object') invalidOption('nfmcmc', 'illustration', il, 'an object { flow, numChains, numSteps, ... }');
+  if (il == null || typeof il !== 'object') invalidOption(FN, 'illustration', il, 'an object { flow, numChains, numSteps, ... }');
   checkFlowTraining('illustration.flow', il.flow);
   integer('illustration.numChains', il.numChains);
   integer('illustration.numSteps', il.numSteps);

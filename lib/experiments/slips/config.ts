@@ -20,7 +20,7 @@
  * comment); `full` is the paper's scale (GPU hours). `slipsExperimentConfig(name)` returns a fresh copy of either;
  * `checkSlipsExperimentConfig` checks a hand-made one field by field.
  */
-import { invalidOption } from '../../core/validate.js';
+import { checkBoolean, checkInteger, checkNumber, invalidOption } from '../../core/validate.js';
 import type { LocalizationScheduleSpec } from '../../diffusion/localizationSchedules.js';
 
 export type BudgetRule = 'paper' | 'gradients';
@@ -267,24 +267,13 @@ function object(path: string, value: unknown, expected: string): void {
   if (value == null || typeof value !== 'object' || Array.isArray(value)) invalidOption(FN, path, value, expected);
 }
 
-function integer(path: string, value: unknown, min = 1): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) invalidOption(FN, path, value, `an integer >= ${min}`);
-  return value;
-}
-
-function positive(path: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) invalidOption(FN, path, value, 'a finite number > 0');
-  return value;
-}
+const integer = (path: string, value: unknown, min = 1): number => checkInteger(FN, path, value, min);
+const positive = (path: string, value: unknown): number => checkNumber(FN, path, value, 'positive');
 
 function positiveList(path: string, value: unknown, integers = false): number[] {
   if (!Array.isArray(value) || value.length === 0) invalidOption(FN, path, value, `a non-empty array of ${integers ? 'integers >= 1' : 'numbers > 0'}`);
   value.forEach((v, i) => (integers ? integer(`${path}[${i}]`, v) : positive(`${path}[${i}]`, v)));
   return value as number[];
-}
-
-function boolean(path: string, value: unknown): void {
-  if (typeof value !== 'boolean') invalidOption(FN, path, value, 'true or false');
 }
 
 function checkSlipsSettings(path: string, s: SlipsSettings): void {
@@ -353,8 +342,8 @@ export function checkSlipsExperimentConfig(config: SlipsExperimentConfig): Slips
   });
   positiveList('sweetSpot.sigmaFactors', s2.sigmaFactors);
   integer('sweetSpot.replicates', s2.replicates);
-  boolean('sweetSpot.batchReplicates', s2.batchReplicates);
-  boolean('sweetSpot.perfectScore', s2.perfectScore);
+  checkBoolean(FN, 'sweetSpot.batchReplicates', s2.batchReplicates);
+  checkBoolean(FN, 'sweetSpot.perfectScore', s2.perfectScore);
 
   const s3 = config.eightGaussians;
   object('eightGaussians', s3, 'an object { slips, sigma, epsilon, schedule, budget, baselines, seeds, gridSize }');
@@ -372,9 +361,7 @@ export function checkSlipsExperimentConfig(config: SlipsExperimentConfig): Slips
     object('phiFour', s4, 'null or an object { dim, tilts, slips, epsilon, epsilonEnd, schedule, budget, baselines, seeds }');
     integer('phiFour.dim', s4.dim, 2);
     if (!Array.isArray(s4.tilts) || s4.tilts.length === 0) invalidOption(FN, 'phiFour.tilts', s4.tilts, 'a non-empty array of tilts b >= 0');
-    s4.tilts.forEach((b, i) => {
-      if (typeof b !== 'number' || !(b >= 0) || !Number.isFinite(b)) invalidOption(FN, `phiFour.tilts[${i}]`, b, 'a finite number >= 0');
-    });
+    s4.tilts.forEach((b, i) => checkNumber(FN, `phiFour.tilts[${i}]`, b, 'nonNegative'));
     checkSlipsSettings('phiFour.slips', s4.slips);
     positive('phiFour.epsilon', s4.epsilon);
     positive('phiFour.epsilonEnd', s4.epsilonEnd);

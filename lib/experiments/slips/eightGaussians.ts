@@ -13,7 +13,6 @@ import { foldIn, type Key } from '../../core/random.js';
 import { modeWeightError, modeWeights } from '../../metrics/modeWeights.js';
 import { wasserstein2Exact } from '../../metrics/wasserstein2d.js';
 import { eightGaussians } from '../../targets/gaussians2d.js';
-import type { Target } from '../../targets/target.js';
 import { gridAxis, logDensityOnGrid, type LogDensityGrid } from '../../targets/logDensityGrid.js';
 import { scatterOverDensity } from '../../viz/scatterOverDensity.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
