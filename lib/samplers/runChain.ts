@@ -17,6 +17,7 @@
  *   and the per-step acceptance so far. `resumeChain(path, kernel, options)` continues from it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { AbortError } from '../core/abort.js';
 import { foldIn, type Key } from '../core/random.js';
 import { advance, disposeReplaced } from '../core/memory.js';
 import { checkInteger, invalidOption, showValue } from '../core/validate.js';
@@ -112,11 +113,10 @@ export interface RunChainResult<S extends ChainState> {
 }
 
 /** Thrown when the signal aborts a run; `result` holds what was done (the caller owns `result.state`). */
-export class RunAbortedError<S extends ChainState = ChainState> extends Error {
+export class RunAbortedError<S extends ChainState = ChainState> extends AbortError {
   readonly result: RunChainResult<S>;
   constructor(result: RunChainResult<S>) {
     super(`runChain: aborted after ${result.stepsDone} steps (partial result in error.result)`);
-    this.name = 'AbortError';
     this.result = result;
   }
 }

@@ -27,6 +27,7 @@
  *   its own state between steps (persistent MCMC chains) must save and restore that state itself.
  */
 import * as tf from '@tensorflow/tfjs';
+import { AbortError } from '../core/abort.js';
 import { foldIn, type Key } from '../core/random.js';
 import { readScalar } from '../core/readback.js';
 import { checkChoice, checkInteger, checkNumber, invalidOption, showValue } from '../core/validate.js';
@@ -117,11 +118,10 @@ export interface FitResult {
 }
 
 /** Thrown when the signal aborts a run; `result` holds what was done. */
-export class FitAbortedError extends Error {
+export class FitAbortedError extends AbortError {
   readonly result: FitResult;
   constructor(result: FitResult) {
     super(`fit: aborted after ${result.stepsDone} steps (partial result in error.result)`);
-    this.name = 'AbortError';
     this.result = result;
   }
 }

@@ -29,6 +29,7 @@ import { timeGrid, type GridSpacing } from '../../diffusion/schedule.js';
 import type { Target } from '../../targets/target.js';
 import { mala } from '../mcmc/mala.js';
 import { adaptStepSizeBetweenLevels } from '../mcmc/stepSizeAdaptation.js';
+import { zeroCost, type SamplerCost } from '../particleSampler.js';
 import { yieldToEventLoop } from '../runChain.js';
 import { RESAMPLING_SCHEMES, type ResamplingScheme } from '../smc/resampling.js';
 import { initialSmcState, logZStandardError, smcStep } from '../smc/smcStep.js';
@@ -103,14 +104,6 @@ export interface AmcLevelDiagnostics {
   stepSize: number;
 }
 
-export interface AmcCost {
-  /** Particle evaluations of pi (log-density; MALA moves at t = 0 also take its gradient). */
-  targetEvaluations: number;
-  /** Particle evaluations of the model's log-density (intermediate levels and a 'model' reference). */
-  densityEvaluations: number;
-  scoreEvaluations: number;
-  hessianEvaluations: number;
-}
 
 export interface AmcResult {
   /** Final particles [N, d] (caller owns). */
@@ -126,7 +119,8 @@ export interface AmcResult {
   times: Float64Array;
   /** One entry per level, from k = K-1 down to 0. */
   levels: AmcLevelDiagnostics[];
-  cost: AmcCost;
+  /** Target and model evaluations, summed over particles (particleSampler.ts). */
+  cost: SamplerCost;
 }
 
 interface CheckedAmc {
@@ -224,7 +218,7 @@ export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
   const d = model.dim;
   const K = times.length - 1;
   const schedule = model.schedule;
-  const cost: AmcCost = { targetEvaluations: 0, densityEvaluations: 0, scoreEvaluations: 0, hessianEvaluations: 0 };
+  const cost = zeroCost();
   const priorStd = schedule.priorStd;
 
   /** The level-k density gamma_k as a Target (k = 0: pi; k = K with reference 'prior': the Gaussian prior). */
@@ -242,10 +236,12 @@ export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
     return { name: `amc-level-${k}`, dim: d, logDensity: (x) => model.logDensity(x, t), gradLogDensity: (x) => model.score(x, t) };
   };
   const countDensity = (k: number, withGrad: boolean) => {
-    if (k === 0) cost.targetEvaluations += n;
-    else if (!(k === K && o.reference === 'prior')) {
-      cost.densityEvaluations += n;
-      if (withGrad) cost.scoreEvaluations += n;
+    if (k === 0) {
+      if (withGrad) cost.gradientEvaluations += n;
+      else cost.densityEvaluations += n;
+    } else if (!(k === K && o.reference === 'prior')) {
+      cost.modelDensityEvaluations += n;
+      if (withGrad) cost.modelScoreEvaluations += n;
     }
   };
   const logGamma = async (k: number, x: tf.Tensor2D) => {
@@ -283,7 +279,7 @@ export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
         if (o.kernel === 'transport') proposal = await transportProposal(model, x, step);
         else if (o.kernel === 'oracle') proposal = await oracleProposal(model as unknown as MixtureModel, proposeKey, x, step);
         else proposal = await gaussianProposal(model, proposeKey, x, step, o.kernel === 'secondOrder');
-        cost.scoreEvaluations += proposal.scoreEvaluations;
+        cost.modelScoreEvaluations += proposal.scoreEvaluations;
         cost.hessianEvaluations += proposal.hessianEvaluations;
         x.dispose();
         state = { ...state, particles: proposal.next };

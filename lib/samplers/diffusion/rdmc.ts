@@ -44,6 +44,7 @@
  * returns the counts without running anything; the run reports the same numbers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { throwIfAborted } from '../../core/abort.js';
 import { finiteOr, logSumExp } from '../../core/ops.js';
 import { yieldToEventLoop } from '../../core/progress.js';
 import { categorical, foldIn, normal, split, type Key } from '../../core/random.js';
@@ -111,7 +112,7 @@ export interface RdmcOptions {
   initStepSize?: number;
   /** Called after every Langevin initialisation step and every reverse step. */
   onProgress?: (progress: RdmcProgress) => void;
-  /** Checked after every step; aborting throws an Error named 'AbortError'. */
+  /** Checked after every step; aborting throws an AbortError. */
   signal?: AbortSignal;
 }
 
@@ -471,11 +472,7 @@ export async function rdmc(key: Key, target: Target, options: RdmcOptions): Prom
   const report = async (phase: 'init' | 'reverse', step: number, numSteps: number, time: number, index: number) => {
     o.onProgress?.({ phase, step, numSteps, time, acceptanceRate: acceptanceRate[index], elapsedMs: Date.now() - started });
     await yieldToEventLoop();
-    if (o.signal?.aborted) {
-      const err = new Error(`${where}: aborted in the ${phase} phase after ${step} of ${numSteps} steps`);
-      err.name = 'AbortError';
-      throw err;
-    }
+    throwIfAborted(o.signal, where, ` in the ${phase} phase after ${step} of ${numSteps} steps`);
   };
 
   let y: tf.Tensor2D;

@@ -27,6 +27,7 @@
  * the ULA loop of step 2 too (../mcmc/langevin.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { AbortError } from '../../core/abort.js';
 import { yieldToEventLoop } from '../../core/progress.js';
 import { readValues } from '../../core/readback.js';
 import { foldIn, normal, split, type Key } from '../../core/random.js';
@@ -231,7 +232,7 @@ export interface SlipsOptions {
   onProgress?: (report: SlipsProgress) => void;
   /** Called with Y after the initialisation (k = 0) and after each outer step k (Y at t_k); valid during the call only. */
   onState?: (y: tf.Tensor2D, t: number, k: number) => void;
-  /** Checked between denoiser calls; aborting throws an Error named 'AbortError'. */
+  /** Checked between denoiser calls; aborting throws an AbortError. */
   signal?: AbortSignal;
 }
 
@@ -335,9 +336,7 @@ function checkSlipsOptions(fn: string, options: SlipsOptions): CheckedSlips {
 }
 
 function aborted(fn: string, where: string): Error {
-  const err = new Error(`${fn}: aborted ${where}`);
-  err.name = 'AbortError';
-  return err;
+  return new AbortError(`${fn}: aborted ${where}`);
 }
 
 /** The SLIPS sampler (see the file header); `key` fixes every random draw. */

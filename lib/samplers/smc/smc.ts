@@ -13,9 +13,9 @@
  * The returned logZ estimates log ∫ γ; it uses `reference.logZ` (the log normaliser of exp(reference.logDensity)).
  */
 import * as tf from '@tensorflow/tfjs';
-import { essFromLogWeights, logSumExp64, summariseLogWeights, weightsFromLogWeights } from '../../core/logspace.js';
+import { throwIfAborted } from '../../core/abort.js';
+import { essFromLogWeights, summariseLogWeights } from '../../core/logspace.js';
 import { foldIn, split, type Key } from '../../core/random.js';
-import { advance, disposeReplaced } from '../../core/memory.js';
 import { checkInteger, checkInterval, checkNumber, invalidOption, showJson } from '../../core/validate.js';
 import type { Target } from '../../targets/target.js';
 import type { ChainState, Kernel } from '../mcmc/kernel.js';
@@ -23,6 +23,7 @@ import { adaptStepSizeBetweenLevels, type StepSizeAdaptation } from '../mcmc/ste
 import { yieldToEventLoop } from '../runChain.js';
 import { RESAMPLING_SCHEMES, type ResamplingScheme } from './resampling.js';
 import { initialSmcState, logZStandardError, smcStep } from './smcStep.js';
+import { lowEssWarnings } from '../particleSampler.js';
 import { checkSchedule, logDensityRatio, nextTemperature, temperedTarget } from './tempering.js';
 import type { Weights } from './weights.js';
 
@@ -55,7 +56,7 @@ export interface SmcOptions<S extends ChainState, P extends object> {
   adaptStepSize?: StepSizeAdaptation;
   /** Called after each level. */
   onLevel?: (level: LevelDiagnostics) => void;
-  /** Checked between levels; aborting throws an Error named 'AbortError' (no partial result: the particles are mid-path). */
+  /** Checked between levels; aborting throws an AbortError (no partial result: the particles are mid-path). */
   signal?: AbortSignal;
 }
 
@@ -92,6 +93,8 @@ export interface SmcResult<P> {
   levels: LevelDiagnostics[];
   /** Params after adaptation (the last level's). */
   params: P;
+  /** What a user should know about this run (a final ESS too low for a reliable log Z). */
+  warnings: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -233,11 +236,7 @@ export async function runSmc<S extends ChainState, P extends object>(
       levels.push(diagnostics);
       o.onLevel?.(diagnostics);
       await yieldToEventLoop();
-      if (o.signal?.aborted) {
-        const err = new Error(`${where}: aborted at level ${k} (beta = ${beta})`);
-        err.name = 'AbortError';
-        throw err;
-      }
+      throwIfAborted(o.signal, where, ` at level ${k} (beta = ${beta})`);
     }
     return {
       particles: state.particles,
@@ -246,6 +245,7 @@ export async function runSmc<S extends ChainState, P extends object>(
       betas: Float64Array.from(betas),
       levels,
       params,
+      warnings: lowEssWarnings(where, essFromLogWeights(state.logWeights), n),
     };
   } catch (err) {
     if (!state.particles.isDisposed) state.particles.dispose();

@@ -192,9 +192,9 @@ export async function moveParticles<S extends ChainState, P>(
  * Eve indices E_i and m resampling events,
  *   var(Ẑ) / Ẑ² ≈ 1 − (N / (N − 1))^{m+1} · Σ_{i,j: E_i ≠ E_j} W_i W_j = 1 − (N/(N−1))^{m+1} (1 − Σ_e (Σ_{E_i = e} W_i)²),
  * and se(log Ẑ) ≈ sqrt(var(Ẑ) / Ẑ²) (delta method). Without resampling (AIS, importance sampling) this is
- * (N / ESS − 1) / (N − 1). The estimator is exact for multinomial resampling at fixed times; with systematic
- * resampling and adaptive times it is the usual approximation. It collapses towards 0 or below (reported as
- * NaN) when every particle descends from one Eve, which is itself a sign of an unreliable run.
+ * (N / ESS − 1) / (N − 1). The estimator is unbiased for multinomial resampling at fixed times; with systematic
+ * resampling and adaptive times it is the usual approximation, and it can come out negative (reported as NaN).
+ * When every particle descends from one Eve it gives 1: the run cannot tell its own error (a degenerate run).
  */
 export function logZStandardError(logWeights: Float64Array, eve: Int32Array, numResamplings: number): number {
   const n = logWeights.length;
