@@ -25,6 +25,7 @@ export * from './targets/funnel.js';
 export * from './targets/banana.js';
 export * from './targets/phiFour.js';
 export * from './targets/logisticRegression.js';
+export * from './targets/logDensityGrid.js';
 // samplers
 export * from './samplers/mcmc/index.js';
 export * from './samplers/smc/index.js';
@@ -34,6 +35,10 @@ export * from './samplers/diffusion/slips.js';
 export * from './samplers/diffusion/rdmc.js';
 export * from './samplers/diffusion/equalBudget.js';
 export * from './samplers/diffusion/amc.js';
+export * from './samplers/diffusion/observationPosterior.js';
+export { samplers, type SamplerName, type SamplerOptionsByName } from './samplers/samplerRegistry.js';
+export * from './samplers/particleSampler.js';
+export { countingTarget } from './samplers/countingTarget.js';
 // diffusion
 export * from './diffusion/localizationSchedules.js';
 export * from './diffusion/schedule.js';

@@ -3,6 +3,7 @@ export type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
 export { acceptanceProbability, metropolisAccept } from './metropolis.js';
 export { rwmh, type RwmhParams, type RwmhState } from './rwmh.js';
 export { mala, type MalaParams, type MalaState } from './mala.js';
+export { langevinProposal, langevinLogProposalDensity, malaLogAcceptance, malaStep, ulaStep, unadjustedLangevin, type UnadjustedLangevinOptions } from './langevin.js';
 export {
   hmc,
   kineticEnergy,
@@ -18,6 +19,8 @@ export {
   adaptSharedStepSize,
   adaptStepSizePerChain,
   adaptStepSizePerChainLog,
+  adaptStepSizeBetweenLevels,
+  type StepSizeAdaptation,
   dualAveraging,
   FLOW_MCMC_RULE,
   LRDS_RULE,
