@@ -157,3 +157,19 @@ test('bad options give errors naming the option, the value and what was expected
   await rejects({ model: noHessian, kernel: 'oracle' }, /option "kernel" = "oracle", expected another kernel: 'oracle' needs a perfect model/);
   await rejects({ model: noHessian, reference: 'model' }, /option "reference" = "model", expected 'prior'/);
 });
+
+test('distinct ancestors: transport with resampling and no moves keeps duplicates that the ESS does not see', async () => {
+  const N = 128;
+  // Resampling at every level: each resampling draws duplicates, which the deterministic transport map keeps identical.
+  const r = await amc(key(12), { model, target: mixture, kernel: 'transport', numParticles: N, numLevels: 8, resampleThreshold: 1 });
+  const distinctRows = new Set<string>();
+  const values = await r.particles.data();
+  for (let i = 0; i < N; i++) distinctRows.add(Array.from(values.subarray(i * mixture.dim, (i + 1) * mixture.dim)).join(','));
+  assert.equal(r.distinctAncestors, distinctRows.size, 'distinct ancestors = distinct particles for a deterministic map');
+  assert.ok(r.distinctAncestors < 0.8 * N, `${r.distinctAncestors} of ${N}`);
+  r.particles.dispose();
+  // With one MALA move per level the particles differ even when they share an ancestor: the count says so.
+  const moved = await amc(key(12), { model, target: mixture, kernel: 'transport', numParticles: N, numLevels: 8, resampleThreshold: 1, numMcmcSteps: 1 });
+  assert.ok(moved.distinctAncestors < N);
+  moved.particles.dispose();
+});

@@ -18,6 +18,8 @@ export interface FacetedRow {
 export interface FacetedCurvesOptions {
   rows: FacetedRow[];
   title: string;
+  /** Lines under the title. */
+  subtitle?: string[];
   xTitle: string;
   yTitle: string;
   seriesTitle: string;
@@ -36,7 +38,7 @@ export function facetedCurves(options: FacetedCurvesOptions): TopLevelSpec {
   const color = { field: 'series', type: 'nominal', sort: series, title: options.seriesTitle };
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: options.title,
+    title: options.subtitle ? { text: options.title, subtitle: options.subtitle } : options.title,
     datasets: { curves },
     data: { name: 'curves' },
     facet: { field: 'panel', type: 'nominal', sort: panels, title: null },

@@ -72,6 +72,7 @@ async function runOnce(key: Key, model: DiffusionModel, target: GaussianMixtureT
     modeWeightError: modeWeightError(h, target.componentWeights).totalVariation,
     absLogZError: Math.abs(logZError(r.logZ, target.logZ)),
     essFraction: r.levels[r.levels.length - 1].essFraction,
+    distinctAncestorFraction: r.distinctAncestors / sampler.numParticles,
     cost: r.cost,
   };
 }
@@ -125,6 +126,7 @@ export async function runLearnedSweep(config: LearnedSweepConfig, root: Key, opt
               runs.push({
                 panel, dim, numModes, separation, kernel, seed,
                 modeWeightError: m.modeWeightError, absLogZError: m.absLogZError, essFraction: m.essFraction,
+                distinctAncestorFraction: m.distinctAncestorFraction,
                 ...costColumns(m.cost), seconds: (performance.now() - t0) / 1000,
               });
             }

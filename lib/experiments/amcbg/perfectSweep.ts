@@ -32,6 +32,8 @@ export interface SweepRun {
   modeWeightError: number;
   absLogZError: number;
   essFraction: number;
+  /** Distinct initial particles behind the final population, / N (amc's distinctAncestors). */
+  distinctAncestorFraction: number;
   targetEvaluations: number;
   densityEvaluations: number;
   scoreEvaluations: number;
@@ -52,6 +54,8 @@ export interface SweepSummaryRow {
   absLogZErrorSe: number;
   essFraction: number;
   essFractionSe: number;
+  /** Distinct initial particles behind the final population, / N (mean over seeds). */
+  distinctAncestorFraction: number;
   /** Cost per particle of one run (means over seeds). */
   targetEvaluationsPerParticle: number;
   scoreEvaluationsPerParticle: number;
@@ -82,6 +86,12 @@ export function costColumns(cost: SamplerCost) {
   };
 }
 
+/** What the A1 charts must say about the kernels and the ESS (issue 11 review). */
+const A1_SUBTITLE = [
+  "firstOrder: the spec's Gaussian kernel with the Hessian set to zero (the second-order kernel without covariance), not the DDPM variance",
+  'ESS counts weights only: transport without moves keeps resampled duplicates (distinctAncestorFraction in the run tables)',
+];
+
 /** Aggregate runs over seeds: one row per (panel, kernel, separation). */
 export function summariseSweep(runs: readonly SweepRun[], numParticles: number, label?: (r: SweepRun) => string): SweepSummaryRow[] {
   const groups = new Map<string, SweepRun[]>();
@@ -102,6 +112,7 @@ export function summariseSweep(runs: readonly SweepRun[], numParticles: number, 
       modeWeightError: mw.mean, modeWeightErrorSe: mw.standardError,
       absLogZError: lz.mean, absLogZErrorSe: lz.standardError,
       essFraction: es.mean, essFractionSe: es.standardError,
+      distinctAncestorFraction: mean((r) => r.distinctAncestorFraction),
       targetEvaluationsPerParticle: mean((r) => r.targetEvaluations) / numParticles,
       scoreEvaluationsPerParticle: mean((r) => r.scoreEvaluations) / numParticles,
       hessianEvaluationsPerParticle: mean((r) => r.hessianEvaluations) / numParticles,
@@ -112,9 +123,10 @@ export function summariseSweep(runs: readonly SweepRun[], numParticles: number, 
 }
 
 /** The three faceted figures of a sweep summary (mean +- 2 standard errors over seeds). */
-export function sweepSpecs(summary: readonly SweepSummaryRow[], title: string): SweepResult['specs'] {
+export function sweepSpecs(summary: readonly SweepSummaryRow[], title: string, subtitle?: string[]): SweepResult['specs'] {
   const make = (y: 'modeWeightError' | 'absLogZError' | 'essFraction', yTitle: string, what: string) =>
     facetedCurves({
+      subtitle,
       rows: summary.map((s) => ({
         panel: s.panel, series: s.kernel, x: s.separation, y: s[y],
         lo: Math.max(0, s[y] - 2 * s[`${y}Se`]), hi: s[y] + 2 * s[`${y}Se`],
@@ -190,6 +202,7 @@ export async function runPerfectSweep(config: PerfectSweepConfig, root: Key, opt
                 modeWeightError: modeWeightError(h, target.componentWeights).totalVariation,
                 absLogZError: Math.abs(logZError(r.logZ, target.logZ)),
                 essFraction: r.levels[r.levels.length - 1].essFraction,
+                distinctAncestorFraction: r.distinctAncestors / config.sampler.numParticles,
                 ...costColumns(r.cost),
                 seconds: (performance.now() - t0) / 1000,
               });
@@ -204,5 +217,5 @@ export async function runPerfectSweep(config: PerfectSweepConfig, root: Key, opt
     }
   }
   const summary = summariseSweep(runs, config.sampler.numParticles);
-  return { runs, summary, specs: sweepSpecs(summary, 'A1, perfect diffusion model'), seconds: (performance.now() - began) / 1000 };
+  return { runs, summary, specs: sweepSpecs(summary, 'A1, perfect diffusion model', A1_SUBTITLE), seconds: (performance.now() - began) / 1000 };
 }

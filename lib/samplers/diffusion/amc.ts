@@ -116,6 +116,12 @@ export interface AmcResult {
   /** Its standard error from this one run (Lee & Whiteley's estimator, smc/smcStep.ts). */
   logZStandardError: number;
   ess: number;
+  /**
+   * How many of the N initial particles the final population descends from. The ESS counts weights only: with a
+   * deterministic kernel ('transport') and no MCMC moves, resampled duplicates stay identical, so a population can
+   * have an ESS near N and far fewer distinct particles.
+   */
+  distinctAncestors: number;
   times: Float64Array;
   /** One entry per level, from k = K-1 down to 0. */
   levels: AmcLevelDiagnostics[];
@@ -318,6 +324,7 @@ export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
       particles: state.particles,
       ...summariseLogWeights(state.logWeights, state.logZBase),
       logZStandardError: logZStandardError(state.logWeights, state.eve, state.numResamplings),
+      distinctAncestors: new Set(state.eve).size,
       times,
       levels,
       cost,
