@@ -320,6 +320,24 @@ onBackends(['cpu', 'wasm'], (backend) => {
     tf.dispose([a, b, mask, ga, gb, x, bad]);
   });
 
+  test(`[${backend}] select without broadcasting is exact: ±Infinity / NaN in the unselected branch stay out`, () => {
+    // issue 11: a chain at log-density -Infinity that accepts a finite proposal must get that value, not NaN
+    const mask = tf.tensor1d([1, 0, 1, 0, 1, 0, 1, 0]);
+    const a = tf.tensor1d([0.5, -Infinity, Infinity, 1, -Infinity, Infinity, NaN, 2]);
+    const b = tf.tensor1d([-Infinity, 0.25, 3, Infinity, Infinity, -Infinity, 4, NaN]);
+    assert.deepEqual(read(() => ops.select(mask, a, b)), [0.5, 0.25, Infinity, Infinity, -Infinity, -Infinity, NaN, NaN]);
+    assert.deepEqual(read(() => ops.select(tf.cast(mask, 'bool'), b, a)), [-Infinity, -Infinity, 3, 1, Infinity, Infinity, 4, 2]);
+    // gradients: dy into the selected branch, 0 into the other, as the blend
+    const p0 = tf.tensor1d([1, 2, 3, 4]);
+    const q0 = tf.tensor1d([5, 6, 7, 8]);
+    const m4 = tf.tensor1d([1, 0, 0, 1]);
+    const w = tf.tensor1d([1, 2, 3, 4]);
+    const [gp, gq] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(ops.select(m4, p, q), w)))([p0, q0]);
+    assert.deepEqual(Array.from(gp.dataSync()), [1, 0, 0, 4]);
+    assert.deepEqual(Array.from(gq.dataSync()), [0, 2, 3, 0]);
+    tf.dispose([mask, a, b, p0, q0, m4, w, gp, gq]);
+  });
+
   test(`[${backend}] finiteOr removes NaN / ±Infinity, broadcasts the fallback, routes gradients`, () => {
     const x = tf.tensor2d([NaN, 1, Infinity, -Infinity, -2, 3.5], [2, 3]);
     const out = read(() => ops.finiteOr(x, 7));

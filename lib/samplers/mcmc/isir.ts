@@ -2,7 +2,9 @@
  * Iterated sampling importance resampling, i-SIR (Andrieu, Lee & Vihola 2018; the global move of Ex2MCMC,
  * Samsonov et al. 2022; nfmcmc spec section 1.3 "i-SIR"). Per chain and step:
  *   1. N candidates: the current state y_0 = x and N - 1 fresh draws y_1..y_{N-1} ~ lambda;
- *   2. log w_j = log pi(y_j) - log lambda(y_j); NaN weights count as 0, a row with no positive weight is uniform;
+ *   2. log w_j = log pi(y_j) - log lambda(y_j); NaN weights (and those of a +Infinity log pi) count as 0, a row
+ *      with no positive weight is uniform; a +Infinity weight (finite log pi, lambda(y_j) = 0) takes the whole
+ *      mass (shared equally among the +Infinity weights of its row: the limit of dominating weights);
  *   3. j ~ Categorical(w / sum w), x <- y_j.
  * The kernel leaves pi invariant for any N >= 2. `info.isAccepted` is 1 where j != 0 (the spec's "acceptance",
  * averaged over chains), `info.acceptanceRate` = 1 - w_0 / sum w (its conditional expectation), `info.ess` the
@@ -70,17 +72,30 @@ export function isir(target: Target, proposal: IndependentProposal): Kernel<Isir
         const logDensities = stackCandidates(current.logDensity, freshLogDensity, n, m); // [n N]
         const logProposals = stackCandidates(current.logProposalDensity, freshLogProposal, n, m); // [n N]
         const rawLogWeights = tf.reshape(tf.sub(logDensities, logProposals), [n, N]);
-        const valid = tf.cast(tf.isFinite(rawLogWeights), 'float32');
-        const logWeights = finiteOr(rawLogWeights, INVALID_LOG_WEIGHT);
+        // A weight of +Infinity (finite target log-density where the proposal's density is 0) is the limit of a
+        // weight that dominates every finite one: it gets the whole mass, shared with any other +Infinity weight
+        // of its row. A +Infinity target log-density (rejected as at init) or a NaN weight stays invalid.
+        const infinite = tf.cast(
+          tf.logicalAnd(tf.equal(rawLogWeights, Infinity), tf.isFinite(tf.reshape(logDensities, [n, N]))),
+          'float32',
+        );
+        const rowHasInfinite = tf.mul(tf.max(infinite, 1, true), tf.onesLike(infinite)); // [n, N], no broadcast
+        const valid = tf.maximum(tf.cast(tf.isFinite(rawLogWeights), 'float32'), infinite);
+        const logWeights = select(
+          rowHasInfinite,
+          tf.mul(tf.sub(infinite, 1), -INVALID_LOG_WEIGHT), // 0 at the +Infinity weights, INVALID_LOG_WEIGHT elsewhere
+          finiteOr(rawLogWeights, INVALID_LOG_WEIGHT),
+        );
         // Shift by the row maximum: a row of invalid weights becomes all zeros, i.e. uniform (spec step 2).
         const shifted = tf.sub(logWeights, tf.max(logWeights, 1, true));
         const chosen = categorical(kSelect, shifted); // int32 [n]
         const flatIndex = tf.add(chosen, tf.range(0, n * N, N, 'int32')); // row c starts at c N
 
-        // Only a row with no valid candidate can pick an invalid one; then the chain stays where it is.
+        // Only a row with no valid candidate can pick an invalid one; then the chain stays where it is. A valid
+        // pick keeps its values exactly (its proposal log-density is -Infinity when its weight is +Infinity).
         const chosenValid = tf.gather(tf.reshape(valid, [n * N]), flatIndex) as tf.Tensor1D;
         const keep = (picked: tf.Tensor, old: tf.Tensor, rank: number) =>
-          select(rank === 2 ? tf.expandDims(chosenValid, 1) : chosenValid, finiteOr(picked, old), old);
+          rank === 2 ? select(tf.expandDims(chosenValid, 1), finiteOr(picked, old), old) : select(chosenValid, picked, old);
         const next: IsirState = {
           position: keep(tf.gather(positions, flatIndex), current.position, 2) as tf.Tensor2D,
           logDensity: keep(tf.gather(logDensities, flatIndex), current.logDensity, 1) as tf.Tensor1D,

@@ -169,7 +169,10 @@ export function acceptanceProbability(logAcceptance: tf.Tensor1D): tf.Tensor1D {
  * Metropolis-Hastings accept / reject for all chains at once: chain i moves to the proposal iff
  * log u_i < logAcceptance_i with u_i ~ U[0, 1) (so a NaN log-acceptance is a rejection). Every field of
  * `proposal` is blended with the same field of `current`; non-finite proposal entries are replaced by the current
- * values first, so a NaN in a rejected proposal never reaches the kept state. Returns the new state (fields of
+ * values first, so a NaN in a rejected proposal never reaches the kept state. A proposal whose log-density is
+ * +Infinity or NaN is always rejected (acceptance rate 0); one at -Infinity is rejected by its log-acceptance, and
+ * a chain at -Infinity (outside the support) moves to the first proposal with a finite log-density (its
+ * log-acceptance is +Infinity; `select` keeps the accepted value exactly). Returns the new state (fields of
  * `proposal`) and the info `{ acceptanceRate, isAccepted, logAcceptance }`.
  * Call inside a tidy scope (kernels' `step` do).
  */
@@ -181,7 +184,10 @@ export function metropolisAccept<S extends ChainState>(
 ): { state: S; info: StepInfo } {
   const n = logAcceptance.shape[0];
   const logU = tf.log(uniform(key, [n]));
-  const isAccepted = tf.cast(tf.less(logU, logAcceptance), 'float32') as tf.Tensor1D;
+  // A proposal whose log-density is +Infinity or NaN is rejected (as at init, checkInitialState): accepting it
+  // would leave a cached log-density that does not match the position. `x < Infinity` is false for both.
+  const admissible = tf.cast(tf.less(proposal.logDensity, Infinity), 'float32') as tf.Tensor1D;
+  const isAccepted = tf.mul(tf.cast(tf.less(logU, logAcceptance), 'float32'), admissible) as tf.Tensor1D;
   const state: Record<string, tf.Tensor> = {};
   for (const [field, proposed] of Object.entries(proposal)) {
     const kept = current[field];
@@ -190,6 +196,6 @@ export function metropolisAccept<S extends ChainState>(
   }
   return {
     state: state as S,
-    info: { acceptanceRate: acceptanceProbability(logAcceptance), isAccepted, logAcceptance },
+    info: { acceptanceRate: tf.mul(acceptanceProbability(logAcceptance), admissible) as tf.Tensor1D, isAccepted, logAcceptance },
   };
 }

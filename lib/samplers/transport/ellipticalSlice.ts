@@ -89,7 +89,11 @@ export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, El
           ) as tf.Tensor2D;
           const proposalLogDensity = target.logDensity(proposal);
           // NaN log-likelihoods compare false: a rejection, and the bracket shrinks.
-          const onSlice = tf.cast(tf.greater(logLikelihood(proposalLogDensity, proposal), logY), 'float32');
+          // A log-density of +Infinity is rejected too (as at init), so the cached value matches the position.
+          const onSlice = tf.mul(
+            tf.cast(tf.greater(logLikelihood(proposalLogDensity, proposal), logY), 'float32'),
+            tf.cast(tf.less(proposalLogDensity, Infinity), 'float32'),
+          );
           const accepted = tf.mul(looking, onSlice) as tf.Tensor1D;
           const stillLooking = tf.sub(looking, accepted) as tf.Tensor1D;
           const next = select(tf.expandDims(accepted, 1), finiteOr(proposal, previous.next), previous.next) as tf.Tensor2D;
