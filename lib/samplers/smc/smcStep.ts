@@ -5,7 +5,7 @@
  * the proposal's weight), then `smcStep`:
  *   1. adds them to the log-weights (float64; NaN and ±Infinity increments are zero weights, counted);
  *   2. updates log Ẑ_k = log Ẑ_base + logsumexp(log w) − log N and the ESS;
- *   3. resamples when ESS / N < resampleThreshold (1: every level, 0: never = AIS), tracking each particle's
+ *   3. resamples when ESS / N < resampleThreshold, ties included (1: every level, 0: never = AIS), tracking each particle's
  *      ancestor at the start (its "Eve", for the standard error of log Ẑ);
  *   4. moves the particles with `numSteps` steps of an MCMC kernel built for the level's density (a fresh state:
  *      log-density and gradient of that density), optionally adapting a shared step size between levels.
@@ -21,6 +21,9 @@ import { foldIn, type Key } from '../../core/random.js';
 import { readAll } from '../../core/readback.js';
 import type { ChainState, Kernel } from '../mcmc/kernel.js';
 import { gatherRows, resample, type ResamplingScheme } from './resampling.js';
+
+/** Relative margin under which an ESS counts as at the resampling threshold (and resamples). */
+const RESAMPLE_TIE = 1e-9;
 
 /** What SMC carries between levels: particles on the device, their log-weights on the host (float64). */
 export interface SmcState {
@@ -119,7 +122,9 @@ export async function smcStep<S extends ChainState, P>(
   let particles = state.particles;
   let { logZBase, eve, numResamplings } = state;
   let ancestors: Int32Array | null = null;
-  if (options.resampleThreshold >= 1 || ess / n < options.resampleThreshold) {
+  // Ties resample: adaptive tempering puts the ESS exactly at essFraction N, and with essFraction equal to the
+  // threshold (both 0.5 by default) float rounding alone decided, differently on wasm and webgpu.
+  if (options.resampleThreshold >= 1 || ess / n < options.resampleThreshold * (1 + RESAMPLE_TIE)) {
     ancestors = resample(options.resampleKey, weightsFromLogWeights(logW), options.resampling);
     const gathered = gatherRows(particles, ancestors);
     particles.dispose();
