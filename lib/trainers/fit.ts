@@ -327,9 +327,12 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
       lastWritten = ctx.stepsDone;
     }
   };
-  const finish = () => {
+  // At the end (or on an error), Adam's moments move to the host: a device backend's memory is freed, and
+  // getState() and a later fit with this optimizer still see them.
+  const finish = async () => {
     optimizer.learningRate = ctx.baseLearningRate;
     if (opts.progressBar && ctx.stepsDone > startStep) writeStderr('\n');
+    await optimizer.dispose();
   };
   if (ctx.losses.length < opts.steps) {
     const grown = new Float64Array(opts.steps);
@@ -363,7 +366,7 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
   while (ctx.stepsDone < opts.steps) {
     if (opts.signal?.aborted) {
       await saveCheckpoint();
-      finish();
+      await finish();
       throw new FitAbortedError(buildResult(ctx, opts, true));
     }
     const begin = ctx.stepsDone;
@@ -389,7 +392,7 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
           const step = begin + bad;
           const lossValue = read[bad];
           const what = Number.isFinite(lossValue) ? `a gradient at step ${step} is non-finite (loss ${lossValue})` : `the loss at step ${step} is ${lossValue}`;
-          finish();
+          await finish();
           throw new NonFiniteLossError(
             `${where}: ${what}; the variables and the optimiser were rolled back to step ${begin} (the start of its chunk). ` +
               `Lower the learning rate, check the loss, or pass nonFinite: 'skip' to leave such steps out.`,
@@ -403,7 +406,7 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
       tf.dispose(values);
       tf.dispose(probes);
       if (snapshot) tf.dispose(snapshot.values);
-      if (!(err instanceof NonFiniteLossError)) finish();
+      if (!(err instanceof NonFiniteLossError)) await finish();
       throw err;
     }
     if (snapshot) tf.dispose(snapshot.values);
@@ -421,7 +424,7 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
     if (end % every === 0 || end === opts.steps) await saveCheckpoint();
     await yieldToEventLoop();
   }
-  finish();
+  await finish();
   return buildResult(ctx, opts, false);
 }
 

@@ -199,8 +199,9 @@ function registerTests(): void {
     p.dispose();
   });
 
-  test('the tensor count is flat across chunks and fit leaves nothing behind (both non-finite modes)', async () => {
-    for (const nonFinite of ['error', 'skip'] as const) {
+  test('the tensor count is flat across chunks and fit leaves nothing behind (both non-finite modes, host and device Adam)', async () => {
+    // 'device' is the placement a GPU backend gets: its moments are tensors, moved back to the host when fit ends.
+    for (const [nonFinite, placement] of [['error', 'auto'], ['skip', 'auto'], ['error', 'device']] as const) {
       const p = regression();
       const baseline = tf.memory().numTensors;
       const counts: number[] = [];
@@ -211,6 +212,7 @@ function registerTests(): void {
         key: key(5),
         nonFinite,
         chunkSize: 10,
+        optimizer: { learningRate: 0.01, placement },
         onProgress: () => counts.push(tf.memory().numTensors),
       });
       assert.equal(counts.length, 12);
