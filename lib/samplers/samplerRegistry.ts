@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AbortError } from '../core/abort.js';
-import { essFromLogWeights, normaliseLogWeights } from '../core/logspace.js';
+import { normaliseLogWeights } from '../core/logspace.js';
 import { normal, split } from '../core/random.js';
 import { checkChoice, checkInteger, checkNumber, checkOptions, invalidOption } from '../core/validate.js';
 import type { DiffusionModel } from '../diffusion/diffusionModel.js';
@@ -24,7 +24,7 @@ import { hmc } from './mcmc/hmc.js';
 import type { ChainState, Kernel } from './mcmc/kernel.js';
 import { mala } from './mcmc/mala.js';
 import { rwmh } from './mcmc/rwmh.js';
-import { lowEssWarnings, zeroCost, type ParticleRun, type ParticleSampler, type RunControl, type SamplerCost } from './particleSampler.js';
+import { lowEssWarnings, zeroCost, type ParticleSampler, type RunControl } from './particleSampler.js';
 import { runChain } from './runChain.js';
 import { ais } from './smc/ais.js';
 import { smc, type SmcOptions, type SmcResult } from './smc/smc.js';
@@ -318,11 +318,3 @@ export const samplers = {
     return entry.run as unknown as ParticleSampler<SamplerOptionsByName[N]>;
   },
 };
-
-/** Kish ESS of a run's weights as a fraction of N (1 for an equally weighted population). */
-export function essFraction(run: ParticleRun): number {
-  const n = run.particles.shape[0];
-  return run.logWeights ? essFromLogWeights(run.logWeights) / n : 1;
-}
-
-export type { SamplerCost };
