@@ -45,3 +45,40 @@ export function checkFrequencies(labels: ArrayLike<number>, expected: number[], 
     assert.ok(Math.abs(counts[k] / n - p) < z * sd + 1e-12, `${what}: mode ${k} fraction ${counts[k] / n} vs ${p} (sd ${sd})`);
   });
 }
+
+/**
+ * log Z checked on the log scale over R independent runs (DESIGN.md section 5). An unbiased Ẑ has
+ * E[log Ẑ] ≈ log Z − Var(log Ẑ)/2 (the log-normal limit of SMC/AIS evidence estimates, Bérard, Del Moral & Doucet
+ * 2014), so with m, s the mean and sd of the R values of log Ẑ:
+ *   |m + s²/2 − log Z| < z · sqrt(s²/R + s⁴/(2(R − 1)))
+ * (the second term is the standard error of s²/2 for Gaussian values). And s < maxSd: a degenerate run (one
+ * particle carrying all the weight) has a large, erratic log Ẑ, which a mean-only bound with its own sd would pass.
+ * Ratio-scale checks cannot do this: when one run dominates, sd(Ẑ/Z) ≈ max/sqrt(R) and 4 sd/sqrt(R) exceeds any mean.
+ * maxSd also keeps the log-normal correction honest (its next term is O(s³)).
+ */
+export function checkLogZOnLogScale(label: string, estimates: number[], logZ: number, options: { z: number; maxSd: number }): void {
+  const { z, maxSd } = options;
+  const r = estimates.length;
+  assert.ok(estimates.every(Number.isFinite), `${label}: non-finite log Z in ${estimates}`);
+  const { mean, sd } = meanAndSd(estimates);
+  const corrected = mean + (sd * sd) / 2;
+  const bound = z * Math.sqrt((sd * sd) / r + sd ** 4 / (2 * (r - 1)));
+  const detail =
+    `${label}: mean log Z^ ${mean.toFixed(4)} + s²/2 = ${corrected.toFixed(4)} vs exact ${logZ.toFixed(4)} +- ${bound.toFixed(4)}; ` +
+    `sd ${sd.toFixed(4)} (max ${maxSd}); R = ${r}`;
+  console.log(`# ${detail}`);
+  assert.ok(sd > 0, `${detail}: runs are not independent`);
+  assert.ok(sd < maxSd, `${detail}: sd of log Z^ above its bound`);
+  assert.ok(Math.abs(corrected - logZ) < bound, detail);
+}
+
+/**
+ * SAMPLING_LAB_SEED_OFFSET as an integer (default 0): shifts the seeds of the paired method comparisons, only to show
+ * that they pass on other seed sets (test/README.md); the suite never sets it.
+ */
+export function seedOffset(): number {
+  const raw = process.env.SAMPLING_LAB_SEED_OFFSET ?? '0';
+  const offset = Number(raw);
+  if (!Number.isInteger(offset)) throw new Error(`SAMPLING_LAB_SEED_OFFSET: got ${JSON.stringify(raw)}, expected an integer`);
+  return offset;
+}

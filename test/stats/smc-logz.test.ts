@@ -2,10 +2,14 @@
  * log Z from SMC and AIS against exact values, on two asymmetric targets:
  *   - a correlated Gaussian in d = 4 with an off-centre mean, times e^c (log Z = c = 2.7, so a sign error shows);
  *   - a 3-component Gaussian mixture in d = 2 with unequal weights 5, 3, 2 (log Z = log 10) and unequal covariances.
- * Tolerance: SMC and AIS estimates Ẑ are unbiased for Z (Del Moral 2004, Neal 2001), so over R = 16 independent runs
- * the ratios r_j = Ẑ_j / Z have mean 1; we require |mean(r) − 1| < z · sd(r) / sqrt(R) with z = 4 (the t-distribution
- * with 15 degrees of freedom puts 0.1 % beyond 4). The adaptive-schedule variant is unbiased up to O(1/N) (the
- * schedule depends on the particles), negligible next to sd / sqrt(R) at N = 512.
+ * Checked on the log scale (helpers/stats.ts `checkLogZOnLogScale`): over R = 32 independent runs, the mean of
+ * log Ẑ plus s²/2 (Ẑ is unbiased for Z: Del Moral 2004, Neal 2001; log Ẑ is then biased by −Var/2) is within
+ * z = 4 standard errors of log Z, and the sd s of log Ẑ is below MAX_SD = 0.2 (the runs here have s of 0.02 to 0.06
+ * at N = 512; a run whose weights collapse onto a few particles has s of order 1). The adaptive-schedule variant is
+ * unbiased up to O(1/N) (the schedule depends on the particles), negligible next to s/sqrt(R) at N = 512.
+ * False alarms: 6 checks at z = 4 (t with 31 degrees of freedom: 3.5e-4 two-sided each), 2e-3 in all.
+ * Mutations this catches (each checked by hand): an AIS/SMC increment ℓ instead of (β_k − β_{k−1}) ℓ, an increment
+ * β_k ℓ, and log-weights not reset after resampling.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,9 +23,10 @@ import { smc, type SmcOptions } from '../../lib/samplers/smc/smc.js';
 import { ais } from '../../lib/samplers/smc/ais.js';
 import { linearSchedule } from '../../lib/samplers/smc/tempering.js';
 import { useBackend } from '../helpers/backends.js';
-import { meanAndSd } from '../helpers/stats.js';
+import { checkLogZOnLogScale } from '../helpers/stats.js';
 
-const RUNS = 16;
+const RUNS = 32;
+const MAX_SD = 0.2;
 const Z_SCORE = 4;
 const NUM_PARTICLES = 512;
 
@@ -83,22 +88,11 @@ async function logZRuns(method: Method, reference: Target, target: Target, seed:
   return estimates;
 }
 
-function checkUnbiased(label: string, estimates: number[], logZ: number): void {
-  assert.ok(estimates.every(Number.isFinite), `${label}: non-finite log Z`);
-  const ratios = estimates.map((e) => Math.exp(e - logZ));
-  const { mean, sd } = meanAndSd(ratios);
-  const bound = (Z_SCORE * sd) / Math.sqrt(RUNS);
-  const detail = `${label}: log Z estimates ${estimates.map((e) => e.toFixed(3)).join(', ')}; exact ${logZ.toFixed(4)}; mean ratio ${mean.toFixed(4)} +- ${bound.toFixed(4)}`;
-  console.log(`# ${detail}`);
-  assert.ok(sd > 0, `${detail}: runs are not independent`);
-  assert.ok(Math.abs(mean - 1) < bound, detail);
-}
-
 for (const method of ['smc-adaptive', 'smc-every-level', 'ais'] as const) {
   test(`${method}: log Z of a scaled, correlated Gaussian (d = 4) is unbiased`, async () => {
-    checkUnbiased(method, await logZRuns(method, reference4, scaledGaussian, 100), 2.7);
+    checkLogZOnLogScale(`${method} (Gaussian)`, await logZRuns(method, reference4, scaledGaussian, 100), 2.7, { z: Z_SCORE, maxSd: MAX_SD });
   });
   test(`${method}: log Z of a 3-mode mixture with unequal weights (d = 2) is unbiased`, async () => {
-    checkUnbiased(method, await logZRuns(method, reference2, mixture, 200), Math.log(10));
+    checkLogZOnLogScale(`${method} (mixture)`, await logZRuns(method, reference2, mixture, 200), Math.log(10), { z: Z_SCORE, maxSd: MAX_SD });
   });
 }
