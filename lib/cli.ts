@@ -1,17 +1,23 @@
 /**
  * sampling-lab command line:
  *   sampling-lab backend                          which backend is in use, and why each other was skipped
- *   sampling-lab figures <paper|all> [--quick|--full]
+ *   sampling-lab figures <paper|all> [--quick|--full]   (figures --help: the papers and the options)
  *   sampling-lab bench [--quick] [--vs-torch] [--only a,b]
  */
 import { join } from 'node:path';
 import { initBackend, formatBackendReport } from './core/backend.js';
 import { PAPERS, type ConfigName } from './experiments/registry.js';
+import { lastRunSeconds, paperEta } from './experiments/progress.js';
 
-function usage(): string {
-  const papers = PAPERS.length
+/** The papers `figures` knows, with what their quick and full configs run. */
+function papersList(): string {
+  return PAPERS.length
     ? PAPERS.map((p) => `  ${p.id.padEnd(12)} ${p.title}\n      quick: ${p.configs.quick}\n      full:  ${p.configs.full}`).join('\n')
     : '  (none yet: `figures all` prints the backend report and runs the quick benchmark)';
+}
+
+function usage(): string {
+  const papers = papersList();
   return `usage: sampling-lab <command>
 
 commands:
@@ -27,11 +33,31 @@ papers:
 ${papers}`;
 }
 
+const HELP_FLAGS = ['--help', '-h'];
+
+function figuresUsage(): string {
+  return `usage: sampling-lab figures <paper|all> [--quick|--full]
+
+Regenerates a paper's figures (SVG, PNG, the CSV behind each chart, run-info.json) into figures/<paper>/.
+  --quick   small configs: minutes per paper on 2 CPU cores (the default)
+  --full    the paper's settings (each paper's full config, below)
+  --help    this text
+Each progress line starts with the paper's elapsed time and, when figures/<paper>/run-info.json holds a run of
+the same config, an ETA from that run.
+
+papers:
+${papersList()}`;
+}
+
 async function figures(args: string[]): Promise<void> {
-  const target = args.find((a) => !a.startsWith('--'));
-  const flags = args.filter((a) => a.startsWith('--'));
+  if (args.some((a) => HELP_FLAGS.includes(a))) {
+    console.log(figuresUsage());
+    return;
+  }
+  const target = args.find((a) => !a.startsWith('-'));
+  const flags = args.filter((a) => a.startsWith('-'));
   const bad = flags.filter((f) => f !== '--quick' && f !== '--full');
-  if (bad.length) throw new Error(`figures: unknown option "${bad[0]}", expected --quick or --full`);
+  if (bad.length) throw new Error(`figures: unknown option "${bad[0]}", expected --quick, --full or --help`);
   if (flags.includes('--quick') && flags.includes('--full')) throw new Error('figures: give --quick or --full, not both');
   const config: ConfigName = flags.includes('--full') ? 'full' : 'quick';
   if (!target) throw new Error(`figures: missing <paper>, expected "all" or one of: ${PAPERS.map((p) => p.id).join(', ') || '(none yet)'}`);
@@ -51,11 +77,14 @@ async function figures(args: string[]): Promise<void> {
   process.once('SIGINT', () => controller.abort());
   for (const paper of chosen) {
     const t0 = performance.now();
-    console.log(`\n== ${paper.id} (${config}): ${paper.configs[config]}`);
+    const outDir = join('figures', paper.id);
+    const expected = lastRunSeconds(outDir, config);
+    const last = expected === undefined ? '' : ` (last ${config} run: ${expected.toFixed(0)} s)`;
+    console.log(`\n== ${paper.id} (${config}): ${paper.configs[config]}${last}`);
     await paper.run({
       config,
-      outDir: join('figures', paper.id),
-      onProgress: (m) => console.log(`  ${m}`),
+      outDir,
+      onProgress: (m) => console.log(`  ${paperEta((performance.now() - t0) / 1000, expected)} ${m}`),
       signal: controller.signal,
     });
     console.log(`== ${paper.id} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -24,7 +24,7 @@ import type { HeatmapConfig, HeatmapTargetConfig } from './config.js';
 import { flowQualityHeatmaps, type HeatmapCell } from './figures.js';
 import { drawsTensor, runSampler, SAMPLERS, type SamplerName, type SamplerSettings } from './samplers.js';
 import { paperFunnel, paperFunnelFlow, rotatedGaussian, rotatedGaussianFlow } from './targets.js';
-import { throwIfAborted, type ExperimentOptions } from '../progress.js';
+import { progressCounter, throwIfAborted, type ExperimentOptions } from '../progress.js';
 
 export type FlowQualityTarget = 'gaussian' | 'funnel';
 
@@ -158,8 +158,8 @@ export async function runFlowQualityGrid(
               flow.dispose();
             }
             cell += 1;
-            const elapsed = ((performance.now() - began) / 1000).toFixed(0);
-            onProgress?.(`F1.1 ${which} d=${dim} ${family.qualityName}=${quality} seed ${seed + 1}/${config.seeds}: ${scores.join(' | ')}  [${cell}/${totalCells}, ${elapsed} s]`);
+            const counter = progressCounter(cell, totalCells, (performance.now() - began) / 1000);
+            onProgress?.(`F1.1 ${which} d=${dim} ${family.qualityName}=${quality} seed ${seed + 1}/${config.seeds}: sliced KS ${scores.join(' | ')}  ${counter}`);
           }
         } finally {
           tf.dispose([reference, latent]);
