@@ -82,3 +82,50 @@ export function seedOffset(): number {
   if (!Number.isInteger(offset)) throw new Error(`SAMPLING_LAB_SEED_OFFSET: got ${JSON.stringify(raw)}, expected an integer`);
   return offset;
 }
+
+/** Exact projected moments of a Gaussian mixture: gᵀμ and gᵀΣh with μ, Σ the mixture's mean and covariance. */
+export function mixtureProjectedMoments(
+  mixture: { componentWeights: number[]; components: { means: number[][]; covariances: { cols: number; data: Float64Array }[] } },
+  g: readonly number[],
+  h: readonly number[],
+): { meanG: number; meanH: number; covGH: number } {
+  const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i], 0);
+  const { means, covariances } = mixture.components;
+  let meanG = 0;
+  let meanH = 0;
+  let secondGH = 0;
+  mixture.componentWeights.forEach((w, k) => {
+    const c = covariances[k];
+    const ch = Array.from({ length: c.cols }, (_, i) => dot(c.data.subarray(i * c.cols, (i + 1) * c.cols), h));
+    const mg = dot(means[k], g);
+    const mh = dot(means[k], h);
+    meanG += w * mg;
+    meanH += w * mh;
+    secondGH += w * (dot(g, ch) + mg * mh);
+  });
+  return { meanG, meanH, covGH: secondGH - meanG * meanH };
+}
+
+/** Weighted mean of gᵀx and weighted covariance of gᵀx, hᵀx over rows x (weights normalised to sum 1). */
+export function weightedProjectedMoments(
+  rows: readonly (readonly number[])[],
+  weights: ArrayLike<number>,
+  g: readonly number[],
+  h: readonly number[],
+): { meanG: number; meanH: number; covGH: number } {
+  let total = 0;
+  let meanG = 0;
+  let meanH = 0;
+  let secondGH = 0;
+  rows.forEach((x, i) => {
+    const a = x.reduce((s, v, j) => s + v * g[j], 0);
+    const b = x.reduce((s, v, j) => s + v * h[j], 0);
+    total += weights[i];
+    meanG += weights[i] * a;
+    meanH += weights[i] * b;
+    secondGH += weights[i] * a * b;
+  });
+  meanG /= total;
+  meanH /= total;
+  return { meanG, meanH, covGH: secondGH / total - meanG * meanH };
+}
