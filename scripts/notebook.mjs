@@ -6,9 +6,9 @@
 //   npm run notebook -- --port 9000       any other option goes to `jupyter notebook`
 //   QUICK=1 npm run notebook              kernels inherit the environment: notebooks then use their quick configs
 //
-// Stop it with Ctrl-C.
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+// Stop it with Ctrl-C, or SIGTERM to this script or its process group: Jupyter shuts its kernels down, then exits.
+import { existsSync, mkdirSync, readFileSync, watch } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -54,31 +54,53 @@ const env = {
   JUPYTER_RUNTIME_DIR: process.env.JUPYTER_RUNTIME_DIR || join(ROOT, '.jupyter', 'runtime'),
   PYDEVD_DISABLE_FILE_VALIDATION: '1', // Debian's debugpy warns about frozen modules otherwise
 };
-const child = spawn(PYTHON, args, { cwd: ROOT, env, stdio: ['inherit', 'pipe', 'pipe'] });
+const runtimeDir = env.JUPYTER_RUNTIME_DIR;
+mkdirSync(runtimeDir, { recursive: true });
+// Its own process group: a signal to this script's group (Ctrl-C, `kill -TERM -<pgid>`) reaches Jupyter once, as
+// the SIGTERM below, and not a second time directly (a second signal would cut short its kernel shutdown).
+const child = spawn(PYTHON, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 
-// The server logs its URL (with the access token) on stderr; repeat it once, clearly, when it appears.
+// Announce the URL, with its token whatever it is (generated, set with --NotebookApp.token=..., or none), once the
+// server has written its info file (runtime dir, nbserver-<pid>.json: Jupyter's own record of url and token; the
+// log masks a token given on the command line).
+const infoFile = join(runtimeDir, `nbserver-${child.pid}.json`);
 let announced = false;
-const URL_PATTERN = /http:\/\/127\.0\.0\.1:\d+\/\S*\?token=[0-9a-f]+/;
+function announce() {
+  if (announced || !existsSync(infoFile)) return;
+  let info;
+  try {
+    info = JSON.parse(readFileSync(infoFile, 'utf8'));
+  } catch {
+    return; // being written: the next event reads it whole
+  }
+  announced = true;
+  watcher.close();
+  const url = info.token ? `${info.url}?token=${encodeURIComponent(info.token)}` : info.url;
+  console.log(`\nsampling-lab notebooks (TypeScript kernel "tslab"): ${url}\n`);
+}
+const watcher = watch(runtimeDir, (_event, name) => {
+  if (name === basename(infoFile)) announce();
+});
 function relay(stream, sink) {
-  let buffered = '';
   stream.setEncoding('utf8').on('data', (chunk) => {
     sink.write(chunk);
-    if (announced) return;
-    buffered += chunk;
-    const match = URL_PATTERN.exec(buffered);
-    if (match) {
-      announced = true;
-      console.log(`\nsampling-lab notebooks (TypeScript kernel "tslab"): ${match[0]}\n`);
-    } else if (buffered.length > 65536) {
-      buffered = buffered.slice(-4096);
-    }
+    announce();
   });
 }
 relay(child.stdout, process.stdout);
 relay(child.stderr, process.stderr);
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => child.kill(signal));
+// Jupyter stops on SIGTERM without asking (SIGINT would ask for a confirmation), and shuts its kernels down first.
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    child.kill('SIGTERM');
+  });
 }
 child.on('error', (err) => die(`could not start ${PYTHON} -m notebook: ${err.message}`));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+child.on('exit', (code, signal) => {
+  watcher.close();
+  process.exit(code ?? (signal ? 0 : 1));
+});
