@@ -1,12 +1,20 @@
 /**
- * The README's first example (the block between <!-- example:start --> and <!-- example:end -->), written next to
- * the README and run with tsx: shared by test/unit/readme-example.test.ts (wasm) and test/webgpu/readme-example.test.ts.
+ * The README's first example is the file example.ts in the repository root; README.md shows it verbatim between
+ * <!-- example:start --> and <!-- example:end -->. Shared by test/unit/readme-example.test.ts (wasm) and
+ * test/webgpu/readme-example.test.ts, which run that file with tsx.
  */
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
-/** The example's code, from README.md. */
-export function readmeExample(): string {
+export const EXAMPLE_FILE = 'example.ts';
+
+/** The example's code: the file example.ts. */
+export function exampleCode(): string {
+  return readFileSync(EXAMPLE_FILE, 'utf8');
+}
+
+/** The code block README.md shows as its first example. */
+export function readmeExampleBlock(): string {
   const readme = readFileSync('README.md', 'utf8');
   const block = /<!-- example:start -->\s*```ts\n([\s\S]*?)```\s*<!-- example:end -->/.exec(readme);
   if (block == null) throw new Error('README.md has no example block (<!-- example:start --> ```ts ... ``` <!-- example:end -->)');
@@ -25,16 +33,16 @@ export interface ExampleRun {
 }
 
 /**
- * Run the example as a file in the repository root (so its `./lib/index.js` import resolves), with extra env;
- * `edit` may change the code first (the webgpu suite runs fewer particles).
+ * Run example.ts with tsx from the repository root (so its `./lib/index.js` import resolves), with extra env.
+ * `edit` runs a changed copy instead, written next to it (the webgpu suite runs fewer particles).
  */
 export function runReadmeExample(
   env: Record<string, string | undefined> = {},
   timeoutMs = 120_000,
-  edit: (code: string) => string = (code) => code,
+  edit?: (code: string) => string,
 ): ExampleRun {
-  const file = `readme-example-${process.pid}-${Date.now()}.ts`;
-  writeFileSync(file, edit(readmeExample()));
+  const file = edit ? `example-edited-${process.pid}-${Date.now()}.ts` : EXAMPLE_FILE;
+  if (edit) writeFileSync(file, edit(exampleCode()));
   const t0 = performance.now();
   try {
     const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env } });
@@ -50,6 +58,6 @@ export function runReadmeExample(
       ms: performance.now() - t0,
     };
   } finally {
-    rmSync(file, { force: true });
+    if (edit) rmSync(file, { force: true });
   }
 }

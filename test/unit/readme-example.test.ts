@@ -1,14 +1,17 @@
 /**
- * The README's first example must run as written and give answers close to the truth it prints.
- * The block between <!-- example:start --> and <!-- example:end --> is written next to the README and run with tsx
- * (test/helpers/readme-example.ts; the webgpu suite runs it too).
+ * The README's first example is example.ts (README.md shows the file verbatim): it must run as written and give
+ * answers close to the truth it prints. test/helpers/readme-example.ts runs it with tsx; the webgpu suite runs it too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readmeExample, runReadmeExample } from '../helpers/readme-example.js';
+import { exampleCode, readmeExampleBlock, runReadmeExample } from '../helpers/readme-example.js';
 
-test('the README example runs and recovers log Z and the mode weights', () => {
-  assert.ok(readmeExample().trim().split('\n').length <= 12, 'the example stays short');
+test('the README shows example.ts verbatim', () => {
+  assert.equal(readmeExampleBlock(), exampleCode(), 'README.md\'s example block differs from example.ts: copy the file into the README');
+});
+
+test('the README example (example.ts) runs and recovers log Z and the mode weights', () => {
+  assert.ok(exampleCode().trim().split('\n').length <= 12, 'the example stays short');
   const run = runReadmeExample();
   assert.equal(run.status, 0, run.stderr.slice(-2000));
   assert.ok(Number.isFinite(run.weights[0]), run.stdout);
