@@ -14,6 +14,8 @@ export interface TestTarget extends Target {
   sample(key: Key, n: number): tf.Tensor2D;
   mean: number[];
   variance: number[];
+  /** The full covariance, where the fixture has one. */
+  covariance?: number[][];
   dispose(): void;
 }
 
@@ -36,6 +38,7 @@ export function correlatedGaussian(): TestTarget {
     dim: 3,
     mean,
     variance: cov.map((row, i) => row[i]),
+    covariance: cov,
     logDensity: (x) =>
       tf.tidy(() => tf.sub(factor.logNormalizer, tf.mul(0.5, sumSquares(matMul(tf.sub(x, t.mean), t.choleskyInverseT), 1)))) as tf.Tensor1D,
     sample: (key, n) => tf.tidy(() => factor.transform(normal(key, [n, 3]) as tf.Tensor2D)),
