@@ -9,7 +9,7 @@
 //   npm run test:mutants -- --only smc-dbeta,ais-increment
 //   npm run test:mutants -- --list                    the catalog, checked, without running anything
 //   npm run test:mutants -- --baseline                the catalog's test files on the unmutated copy (they must pass)
-//   npm run test:mutants -- --timeout 600             seconds per test file (default 900; a timeout counts as killed)
+//   npm run test:mutants -- --timeout 600             seconds per test file (default 300, about 10x the slowest file unmutated; a timeout counts as killed)
 //   npm run test:mutants -- --keep                    keep the scratch copies (and their logs)
 //
 // Exit status: 0 whatever survives (read the table); 2 when the catalog is malformed: a `find` that does not occur
@@ -34,7 +34,7 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { list: false, baseline: false, keep: false, only: null, timeoutS: 900 };
+  const opts = { list: false, baseline: false, keep: false, only: null, timeoutS: 300 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--list') opts.list = true;

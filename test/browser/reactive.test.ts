@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { waitForOutput } from '../helpers/child-output.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,9 +45,12 @@ const PAGE = 'mixture-explorer.html';
 /** Node built-ins the library may load lazily (runChain's checkpoint I/O, never used by the page). */
 // The checkpoint file I/O imports these lazily (never reached in the browser); Vite stubs them and says so.
 const EXPECTED_EXTERNALIZED = new Set(['lib/core/checkpointFile.ts: node:fs/promises', 'lib/core/checkpointFile.ts: node:path']);
-const WAIT_MS = 30_000;
-/** SMC on SwiftShader WebGPU takes ~10 s here; a slower CI machine gets room. */
-const WEBGPU_WAIT_MS = 120_000;
+/**
+ * No wall-clock waits: the tests wait on events (the server's `serving` line; the page's status line, which the page
+ * redraws with a run's settings when that run has finished, and its charts; Playwright polls the DOM for them) and
+ * fail at once on a page error. The tests' timeouts only guard against a hang: a loaded machine is slow, not wrong.
+ */
+const HANG_GUARD_MS = 600_000;
 
 const skip = existsSync(CHROMIUM)
   ? false
@@ -58,32 +62,15 @@ interface Served {
   output: string;
 }
 
-/** Start `node scripts/reactive.mjs --port 0 --out <dir>` and wait for its `serving <url>` line. */
-function buildAndServe(out: string): Promise<Served> {
+/** Start `node scripts/reactive.mjs --port 0 --out <dir>` and wait for its `serving <url>` line (or its exit). */
+async function buildAndServe(out: string): Promise<Served> {
   const child = spawn(process.execPath, [join(ROOT, 'scripts', 'reactive.mjs'), '--port', '0', '--out', out], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`scripts/reactive.mjs printed no "serving <url>" line within 120 s:\n${output}`));
-    }, 120_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /^serving (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolvePromise({ child, url: match[1], output });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`scripts/reactive.mjs exited (${code ?? signal}) before serving:\n${output}`));
-    });
+  return waitForOutput(child, 'scripts/reactive.mjs to print "serving <url>"', (output) => {
+    const match = /^serving (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(output);
+    return match ? { child, url: match[1], output } : undefined;
   });
 }
 
@@ -124,22 +111,21 @@ async function waitForRun(
   watch: Watch,
   settings: Record<string, string | number>,
   modes: number,
-  timeout = WAIT_MS,
 ): Promise<void> {
   const attributes = Object.entries(settings).map(([name, value]) => `[data-${name}="${value}"]`).join('');
   const rendered = (async () => {
-    await page.locator(`#explorer-status${attributes}`).waitFor({ timeout });
+    await page.locator(`#explorer-status${attributes}`).waitFor({ timeout: 0 });
     await page.waitForFunction(
       `document.querySelectorAll('svg[aria-label="mode weights"] g.true-weight rect').length === ${modes} && ` +
         `document.querySelectorAll('svg[aria-label="samples"] g.mode-mean > *').length === ${modes}`,
       undefined,
-      { timeout },
+      { timeout: 0 },
     );
   })();
   try {
     await Promise.race([rendered, watch.failed]);
   } catch (err) {
-    rendered.catch(() => {}); // the race is lost; its own timeout is not news
+    rendered.catch(() => {}); // the race is lost (the page closes with the test)
     throw new Error(
       `the page did not render ${JSON.stringify(settings)}: ${(err as Error).message}\n` +
         `problems:\n  ${watch.problems.join('\n  ') || '(none)'}\noff-site requests:\n  ${watch.offsite().join('\n  ') || '(none)'}`,
@@ -201,9 +187,11 @@ function assertWeights(s: Snapshot, modes: number): void {
 }
 
 /** The page's backend line: which backend, the WebGPU adapter (JSON, empty without one) and the text shown. */
-async function backendLine(page: Page): Promise<{ backend: string | null; adapter: string | null; text: string }> {
+async function backendLine(page: Page, watch: Watch): Promise<{ backend: string | null; adapter: string | null; text: string }> {
   const line = page.locator('#backend-status');
-  await line.waitFor({ timeout: WAIT_MS });
+  const shown = line.waitFor({ timeout: 0 });
+  shown.catch(() => {}); // when the page fails first
+  await Promise.race([shown, watch.failed]);
   return {
     backend: await line.getAttribute('data-backend'),
     adapter: await line.getAttribute('data-adapter'),
@@ -230,6 +218,7 @@ async function openBrowser(extraFlags: string[]): Promise<{ context: BrowserCont
     args: [...CHROMIUM_FLAGS, ...extraFlags],
     viewport: { width: 1000, height: 1400 },
   });
+  context.setDefaultTimeout(0); // no 30 s action or navigation deadlines (see HANG_GUARD_MS)
   const origin = new URL(served!.url).origin;
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, watch: watchPage(context, page, origin), origin };
@@ -251,7 +240,7 @@ after(async () => {
   for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
 });
 
-test('mixture explorer: built, served offline, re-runs the library and redraws when controls change (wasm: no WebGPU adapter)', { skip, timeout: 180_000 }, async (t) => {
+test('mixture explorer: built, served offline, re-runs the library and redraws when controls change (wasm: no WebGPU adapter)', { skip, timeout: HANG_GUARD_MS }, async (t) => {
   const externalized = [...served!.output.matchAll(/^externalized: (\S+) \(imported by (\S+);/gm)].map((m) => `${m[2]}: ${m[1]}`);
   const unexpected = externalized.filter((e) => !EXPECTED_EXTERNALIZED.has(e));
   assert.deepEqual(unexpected, [], `the page's import graph pulls Node built-ins into the browser bundle:\n${unexpected.join('\n')}`);
@@ -261,7 +250,7 @@ test('mixture explorer: built, served offline, re-runs the library and redraws w
     const started = Date.now();
     await page.goto(served!.url + PAGE);
     // This Chromium has navigator.gpu but, without WEBGPU_FLAGS, no adapter: the page falls back to wasm and says why.
-    const line = await backendLine(page);
+    const line = await backendLine(page, watch);
     t.diagnostic(`backend line: ${line.text}`);
     assert.equal(line.backend, 'wasm', `the page should fall back to wasm without a WebGPU adapter: ${line.text}`);
     assert.equal(line.adapter, '', 'no WebGPU adapter is reported');
@@ -304,7 +293,7 @@ test('mixture explorer: built, served offline, re-runs the library and redraws w
   }
 });
 
-test('mixture explorer on WebGPU (SwiftShader): picks webgpu when navigator.gpu gives an adapter, and its SMC run is right', { skip, timeout: 240_000 }, async (t) => {
+test('mixture explorer on WebGPU (SwiftShader): picks webgpu when navigator.gpu gives an adapter, and its SMC run is right', { skip, timeout: HANG_GUARD_MS }, async (t) => {
   const { context, page, watch, origin } = await openBrowser(WEBGPU_FLAGS);
   try {
     // The precondition, asked of the browser itself: these flags give an adapter here.
@@ -323,13 +312,13 @@ test('mixture explorer on WebGPU (SwiftShader): picks webgpu when navigator.gpu 
 
     const started = Date.now();
     await page.goto(`${served!.url}${PAGE}?sampler=SMC`);
-    const line = await backendLine(page);
+    const line = await backendLine(page, watch);
     t.diagnostic(`backend line: ${line.text}`);
     assert.equal(line.backend, 'webgpu', `the page should run on webgpu when navigator.gpu gives an adapter: ${line.text}`);
     assert.deepEqual(JSON.parse(line.adapter!), probe, 'the page reports the adapter the browser gives');
     assert.match(line.text, /^tfjs backend: webgpu on /);
 
-    await waitForRun(page, watch, { modes: 3, separation: 6, dim: 2, sampler: 'SMC' }, 3, WEBGPU_WAIT_MS);
+    await waitForRun(page, watch, { modes: 3, separation: 6, dim: 2, sampler: 'SMC' }, 3);
     const run = await snapshot(page);
     t.diagnostic(`SMC on webgpu, rendered after ${Date.now() - started} ms: ${run.status}`);
     assert.equal(await page.locator('#explorer-status').getAttribute('data-backend'), 'webgpu', 'the library ran on webgpu');
