@@ -41,23 +41,28 @@ test('a circle: endpoints lie on the circle to O(h^2), the curve is closed and i
   assert.ok([...degree.values()].every((d) => d === 2));
 });
 
-test('saddle cells are split by the centre value; no level crossing, no segment', () => {
-  // f = x * y on [-1, 1]^2 with one cell: corners (-1,-1)=1, (1,-1)=-1, (1,1)=1, (-1,1)=-1 (case 5), centre mean 0.
+test('saddle cells: two segments joining the four edge crossings, each on two adjacent edges; no level crossing, no segment', () => {
+  // f = x * y on [-1, 1]^2 with one cell: corners (-1,-1)=1, (1,-1)=-1, (1,1)=1, (-1,1)=-1. d3-contour resolves a
+  // saddle one fixed way (the two corners at or above the level are cut off separately), whatever the centre value.
   const xs = Float64Array.from([-1, 1]);
   const ys = Float64Array.from([-1, 1]);
   const values = Float64Array.from([1, -1, -1, 1]);
-  // level 0.5 > centre 0: the two high corners are cut off separately.
-  const high = contourSegments(xs, ys, values, [0.5]);
-  assert.equal(high.length, 2);
-  for (const s of high) {
-    // each segment cuts off the corner (-1,-1) or (1,1): both its ends are 0.25 of the way along edges from that corner
-    const corner = s.x + s.x2 < 0 ? -1 : 1;
-    assert.ok([s.x, s.x2, s.y, s.y2].every((v) => Math.abs(v) === 1 || Math.abs(v - corner * 0.5) < 1e-12), JSON.stringify(s));
+  for (const level of [0.5, -0.5]) {
+    const segs = contourSegments(xs, ys, values, [level]);
+    assert.equal(segs.length, 2);
+    // linear interpolation along each edge: the crossing is at (level - v0) / (v1 - v0) of the way from v0 to v1
+    const t = (1 - level) / 2; // from a corner of value 1 towards one of value -1
+    const crossings = [[-1 + 2 * t, -1], [1, 1 - 2 * t], [1 - 2 * t, 1], [-1, -1 + 2 * t]].map(([x, y]) => `${x},${y}`).sort();
+    const ends = segs.flatMap((s) => [`${s.x},${s.y}`, `${s.x2},${s.y2}`]).sort();
+    assert.deepEqual(ends, crossings);
+    for (const s of segs) {
+      // adjacent edges: one end on a vertical edge (|x| = 1), the other on a horizontal one (|y| = 1); each segment
+      // cuts off a corner of value 1 (the high corners are (-1,-1) and (1,1), on the diagonal x = y)
+      assert.ok((Math.abs(s.x) === 1) !== (Math.abs(s.x2) === 1), JSON.stringify(s));
+      const corner = Math.abs(s.x) === 1 ? [s.x, s.y2] : [s.x2, s.y];
+      assert.equal(corner[0], corner[1], `cuts off the high corner: ${JSON.stringify(s)}`);
+    }
   }
-  // level -0.5 < centre: the low corners (1,-1) and (-1,1) are cut off.
-  const low = contourSegments(xs, ys, values, [-0.5]);
-  assert.equal(low.length, 2);
-  for (const s of low) assert.ok(Math.sign(s.x + s.x2) === -Math.sign(s.y + s.y2), JSON.stringify(s));
   assert.deepEqual(contourSegments(xs, ys, values, [2]), []);
   assert.deepEqual(contourSegments(xs, ys, values, [-2]), []);
 });
