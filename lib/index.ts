@@ -1,77 +1,328 @@
 /**
- * The flat public namespace of sampling-lab (Node). `import { key, targets, mala, smc, ... } from 'sampling-lab'`
- * or, inside this repository, from './lib/index.js'. Browser pages import the individual modules instead
- * (lib/core/backend.ts and the checkpoint I/O of runChain need Node).
+ * The public namespace of sampling-lab (Node): `import { key, targets, mala, runChain, smc, ... } from 'sampling-lab'`,
+ * or, inside this repository, from './lib/index.js'. It holds the names a researcher calls: kernels and samplers,
+ * targets, metrics, models and trainers, diffusion schedules and models, charts, random keys, backend setup,
+ * read-back helpers, and the types of the contract (Target, Kernel, ParticleRun, RunControl, SamplerCost, ...).
+ * Option checkers and other internals stay in their modules (import them by path where a test needs one).
+ * Browser pages import the individual modules instead (lib/core/backend.ts and runChain's checkpoint files need Node).
  */
-// core
-export * from './core/backend.js';
-export * from './core/random.js';
-export * from './core/ops.js';
-export * from './core/linalg.js';
-export * from './core/memory.js';
-export * from './core/special.js';
-export * from './core/logspace.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// core: backend, random keys, fused ops, float64 linear algebra, read-backs, loop memory, cancellation
+
+export {
+  initBackend,
+  backendReport,
+  formatBackendReport,
+  BACKENDS,
+  type BackendName,
+  type BackendReport,
+  type AdapterInfo,
+} from './core/backend.js';
 export { enableNativeMatMul, disableNativeMatMul, nativeMatMulStatus } from './core/nativeMatMul.js';
-// targets
-export * from './targets/target.js';
-export * from './targets/registry.js';
-export * from './targets/gaussian.js';
-export * from './targets/mixture.js';
-export * from './targets/noisedMixture.js';
-export * from './targets/twoModes.js';
-export * from './targets/gaussians2d.js';
-export * from './targets/rings.js';
-export * from './targets/funnel.js';
-export * from './targets/banana.js';
-export * from './targets/phiFour.js';
-export * from './targets/logisticRegression.js';
-export * from './targets/logDensityGrid.js';
-// samplers
+export { key, split, foldIn, normal, uniform, categorical, bernoulli, normalArray, uniformArray, type Key } from './core/random.js';
+export { sigmoid, tanh, exp, softplus, logSigmoid, silu, relu, matMul, dense, stopGradient, logSumExp, logSoftmax, sumSquares, select, finiteOr } from './core/ops.js';
+export {
+  matrix,
+  identity,
+  matmul,
+  transpose,
+  cholesky,
+  solveTriangular,
+  choleskySolve,
+  logDetFromCholesky,
+  logDet,
+  inverseSpd,
+  gaussianLogDensity,
+  GaussianFactor,
+  type Matrix,
+  type CholeskyOptions,
+  type SolveTriangularOptions,
+} from './core/linalg.js';
+export { erf, erfc, normalCdf, normalLogCdf, normalQuantile, logGamma } from './core/special.js';
+export { logSumExp64, normaliseLogWeights, weightsFromLogWeights, essFromLogWeights, summariseLogWeights } from './core/logspace.js';
+export { readValues, readAll, readFloat64, readScalar, type HostValues } from './core/readback.js';
+export { advance, iterate, countNewTensors } from './core/memory.js';
+export { AbortError } from './core/abort.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// targets: the registry, each family's constructor, ground truth
+
+export { logDensityAndGrad, type Target, type Modes } from './targets/target.js';
+export { targets } from './targets/registry.js';
+export { gaussian, type CovarianceSpec, type GaussianTarget, type GaussianOptions } from './targets/gaussian.js';
+export {
+  gaussianMixture,
+  type ModeAssignment,
+  type GaussianMixtureOptions,
+  type MixtureComponents,
+  type GaussianMixtureTarget,
+} from './targets/mixture.js';
+export { noisedMixture, vpMarginal, veMarginal, type DiagPlusLowRank, type NoisedMixtureTarget } from './targets/noisedMixture.js';
+export {
+  twoModes,
+  twoModesSlips,
+  twoModesLrds,
+  bracketTwoModes,
+  type TwoModesOptions,
+  type TwoModesSlipsOptions,
+  type TwoModesConditioning,
+} from './targets/twoModes.js';
+export { eightGaussians, manyModes, type EightGaussiansOptions, type ManyModesOptions } from './targets/gaussians2d.js';
+export { rings, ringsSlips, ringsLrds, type RingAssignment, type RingsOptions, type RingsTarget } from './targets/rings.js';
+export { funnel, funnelPresets, type FunnelOptions, type FunnelTarget } from './targets/funnel.js';
+export { banana, bananaPresets, type BananaOptions, type BananaTarget } from './targets/banana.js';
+export {
+  phiFour,
+  phiFourEnergy,
+  phiFourLaplace,
+  phiFourPresets,
+  PHI_FOUR_SLIPS_REFERENCE,
+  type PhiFourOptions,
+  type PhiFourMinimum,
+  type PhiFourLaplace,
+  type PhiFourTarget,
+} from './targets/phiFour.js';
+export {
+  logisticRegression,
+  loadDataset,
+  logisticPriors,
+  logisticRegressionPresets,
+  BUILTIN_DATASETS,
+  type BuiltinDataset,
+  type LogisticPrior,
+  type LogisticPriorName,
+  type LogisticRegressionOptions,
+  type LabelledData,
+  type SplitData,
+  type LogisticRegressionTarget,
+} from './targets/logisticRegression.js';
+export { gridAxis, logDensityOnGrid, type LogDensityGrid } from './targets/logDensityGrid.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// samplers: MCMC kernels and the run driver, SMC and AIS, transport and diffusion samplers, the registry
+
 export * from './samplers/mcmc/index.js';
-export * from './samplers/smc/index.js';
-export * from './samplers/runChain.js';
+export {
+  runChain,
+  resumeChain,
+  RunAbortedError,
+  type ParamsSchedule,
+  type ProgressReport,
+  type RunChainOptions,
+  type RunChainResult,
+  type RunInfos,
+  type CheckpointOptions,
+  type Trace,
+} from './samplers/runChain.js';
+export { smc, type SmcOptions, type SmcResult, type LevelDiagnostics } from './samplers/smc/smc.js';
+export { ais, AIS_ESS_FRACTION, type AisOptions } from './samplers/smc/ais.js';
+export { resample, multinomialResample, systematicResample, stratifiedResample, RESAMPLING_SCHEMES, type ResamplingScheme } from './samplers/smc/resampling.js';
+export { temperedTarget, logDensityRatio, linearSchedule, powerSchedule, nextTemperature, type NextTemperatureOptions } from './samplers/smc/tempering.js';
+export { conditionalEss, type Weights } from './samplers/smc/weights.js';
 export * from './samplers/transport/index.js';
-export * from './samplers/diffusion/slips.js';
-export * from './samplers/diffusion/rdmc.js';
-export * from './samplers/diffusion/equalBudget.js';
-export * from './samplers/diffusion/amc.js';
-export * from './samplers/diffusion/observationPosterior.js';
+export {
+  slips,
+  slipsSigma,
+  createMcmcDenoiser,
+  localizationPosterior,
+  type McmcDenoiserOptions,
+  type McmcDenoiserCall,
+  type McmcDenoiser,
+  type Denoiser,
+  type SlipsProgress,
+  type SlipsOptions,
+  type SlipsDiagnostics,
+  type SlipsResult,
+} from './samplers/diffusion/slips.js';
+export {
+  rdmc,
+  rdmcBudget,
+  rdmcScoreEstimator,
+  type ScoreFunction,
+  type RdmcScoreMethod,
+  type RdmcEstimatorOptions,
+  type RdmcOptions,
+  type RdmcProgress,
+  type RdmcBudget,
+  type RdmcResult,
+  type RdmcScoreEstimate,
+  type RdmcScoreEstimator,
+} from './samplers/diffusion/rdmc.js';
+export {
+  geometricPathBudget,
+  smcAtBudget,
+  aisAtBudget,
+  type BudgetConvention,
+  type GeometricPathBudget,
+  type GeometricPathBudgetOptions,
+  type GeometricPathRunOptions,
+  type GeometricPathRunResult,
+} from './samplers/diffusion/equalBudget.js';
+export { amc, type AmcReference, type AmcOptions, type AmcLevelDiagnostics, type AmcResult } from './samplers/diffusion/amc.js';
+export { AMC_KERNELS, type AmcKernelKind } from './samplers/diffusion/amcKernels.js';
+export {
+  observationPosterior,
+  tweedieScore,
+  posteriorMeanEstimator,
+  type PosteriorMeanOptions,
+  type PosteriorMeanEstimate,
+  type PosteriorMeanEstimator,
+} from './samplers/diffusion/observationPosterior.js';
 export { samplers, type SamplerName, type SamplerOptionsByName } from './samplers/samplerRegistry.js';
-export * from './samplers/particleSampler.js';
+export {
+  costPerParticle,
+  type RunControl,
+  type SamplerProgress,
+  type SamplerCost,
+  type ParticleRun,
+  type ParticleSampler,
+} from './samplers/particleSampler.js';
 export { countingTarget } from './samplers/countingTarget.js';
-// diffusion
-export * from './diffusion/localizationSchedules.js';
-export * from './diffusion/schedule.js';
-export * from './diffusion/vpSchedule.js';
-export * from './diffusion/veSchedule.js';
-export * from './diffusion/scheduleConfig.js';
-export * from './diffusion/diffusionModel.js';
-export * from './diffusion/forwardNoising.js';
-export * from './diffusion/timeEmbedding.js';
-export * from './diffusion/scoreModels.js';
-export * from './diffusion/dsm.js';
-export * from './diffusion/probabilityFlow.js';
-// models
-export * from './models/flow.js';
-export * from './models/mlp.js';
-export * from './models/realnvp.js';
-export * from './models/weights.js';
-export * from './models/flowTarget.js';
-// trainers
-export * from './trainers/adam.js';
-export * from './trainers/fit.js';
-export * from './trainers/flowLosses.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// diffusion: noise and localization schedules, diffusion models, denoising score matching, probability flow
+
+export {
+  classicSchedule,
+  logLinearSchedule,
+  geometricSchedule,
+  logTangentSchedule,
+  localizationSchedule,
+  snrTimeGrid,
+  type LocalizationScheduleKind,
+  type LocalizationSchedule,
+  type LocalizationScheduleSpec,
+  type GeometricScheduleOptions,
+  type LogTangentScheduleOptions,
+  type SnrTimeGridOptions,
+} from './diffusion/localizationSchedules.js';
+export {
+  timeAtLogSnrByBisection,
+  timeGrid,
+  type ScheduleConfig,
+  type NoiseSchedule,
+  type BisectionOptions,
+  type GridSpacing,
+  type TimeGridOptions,
+} from './diffusion/schedule.js';
+export { vpSchedule, type VpScheduleOptions, type VpSchedule } from './diffusion/vpSchedule.js';
+export { veSchedule, type VeScheduleOptions, type VeSchedule } from './diffusion/veSchedule.js';
+export { scheduleFromConfig } from './diffusion/scheduleConfig.js';
+export type { DiffusionModel } from './diffusion/diffusionModel.js';
+export {
+  forwardNoise,
+  forwardTransition,
+  perfectModel,
+  type PerfectModelOptions,
+  type PerfectDiffusionModel,
+} from './diffusion/forwardNoising.js';
+export {
+  fourierTimeEmbedding,
+  type FourierEmbeddingOptions,
+  type FourierEmbeddingConfig,
+  type FourierTimeEmbedding,
+} from './diffusion/timeEmbedding.js';
+export {
+  scoreNetwork,
+  energyNetwork,
+  saveDiffusionNetwork,
+  diffusionNetworkFromWeights,
+  type DiffusionNetworkKind,
+  type TimeInput,
+  type Baseline,
+  type DiffusionNetworkOptions,
+  type DiffusionNetworkConfig,
+  type LearnedDiffusionModel,
+  type EnergyDiffusionModel,
+} from './diffusion/scoreModels.js';
+export { dsmLoss, dsmLossValue, type DsmData, type DsmTimeOptions, type DsmOptions } from './diffusion/dsm.js';
+export {
+  probabilityFlowVelocity,
+  exactDivergence,
+  rademacherProbes,
+  hutchinsonDivergence,
+  integrateProbabilityFlow,
+  probabilityFlowLogDensity,
+  type FlowMethod,
+  type DivergenceMethod,
+  type ProbabilityFlowOptions,
+  type FlowLogDensityOptions,
+  type FlowLogDensityResult,
+} from './diffusion/probabilityFlow.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// models: flows, MLPs, weights on disk
+
+export type { Flow, FlowOutput } from './models/flow.js';
+export { mlp, MLP_ACTIVATIONS, type Activation, type MlpOptions, type Mlp } from './models/mlp.js';
+export { realNvp, REALNVP_MASK_TYPES, type RealNvpMaskType, type RealNvpConfig, type RealNvpOptions, type RealNvp } from './models/realnvp.js';
+export {
+  saveWeights,
+  loadWeights,
+  restoreWeights,
+  saveFlow,
+  flowFromWeights,
+  WEIGHTS_FORMAT,
+  WEIGHTS_FORMAT_VERSION,
+  type WeightsMetadata,
+  type SaveWeightsOptions,
+  type RestoreWeightsOptions,
+  type LoadedWeights,
+} from './models/weights.js';
+export { standardNormalBase, flowDistribution, type FlowBase, type FlowDistribution } from './models/flowTarget.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// trainers: Adam, the fit loop, the flow losses
+
+export { adam, Adam, type AdamOptions, type AdamState } from './trainers/adam.js';
+export {
+  fit,
+  resumeFit,
+  FitAbortedError,
+  NonFiniteLossError,
+  type LossFunction,
+  type StepSchedule,
+  type FitProgress,
+  type FitCheckpointOptions,
+  type FitOptions,
+  type ResumeFitOptions,
+  type FitResult,
+} from './trainers/fit.js';
+export {
+  forwardKl,
+  forwardKlFromTarget,
+  backwardKl,
+  convexKl,
+  scaleRegulariser,
+  SCALE_REGULARISER_COEFFICIENT,
+  CONVEX_KL_ALPHA,
+  type FlowLossOptions,
+  type ConvexKlOptions,
+  type FlowWithScaleWeights,
+} from './trainers/flowLosses.js';
+
+// ---------------------------------------------------------------------------------------------------------------
 // metrics
-export * from './metrics/mmd.js';
-export * from './metrics/slicedWasserstein.js';
-export * from './metrics/energyDistance.js';
-export * from './metrics/modeWeights.js';
-export * from './metrics/mcmcDiagnostics.js';
-export * from './metrics/autocorrelation.js';
+
+export { mmd, mmdSquared, medianHeuristicBandwidth, type MmdOptions } from './metrics/mmd.js';
+export { slicedWasserstein, slicedWassersteinGaussianApprox, type SlicedWassersteinOptions } from './metrics/slicedWasserstein.js';
+export { energyDistance, type EnergyDistanceOptions } from './metrics/energyDistance.js';
+export { modeWeights, modeWeightError, forgottenModes, modeEntropy, type ModeWeightError } from './metrics/modeWeights.js';
+export { effectiveSampleSize, splitRHat, type ChainTrace, type TraceInput, type DiagnosticOptions } from './metrics/mcmcDiagnostics.js';
+export { autocorrelation, autocovariance } from './metrics/autocorrelation.js';
 export { normalizedWeights, importanceEss, logZEstimate, logZError, type LogZEstimate } from './metrics/importanceSampling.js';
-export * from './metrics/ks.js';
-export * from './metrics/marginalKs.js';
-export * from './metrics/wasserstein2d.js';
-export * from './metrics/phiFourLogRatio.js';
-// viz
-export * from './viz/index.js';
+export { ksOneSample, ksTwoSample, kolmogorovSurvival, type KsResult } from './metrics/ks.js';
+export { marginalKs, maxMarginalKs, slicedKs, type SlicedKsOptions } from './metrics/marginalKs.js';
+export { wasserstein2Exact, wasserstein2Sinkhorn, optimalAssignment, type SinkhornOptions, type SinkhornResult } from './metrics/wasserstein2d.js';
+export { phiFourLogModeRatio, phiFourLogRatioError, type PhiFourModes, type PhiFourLogRatioOptions } from './metrics/phiFourLogRatio.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// charts: Vega-Lite builders (lib/viz/charts.ts), inline display, export to SVG, PNG and CSV
+
+export * from './viz/charts.js';
+export { show, type ShowOptions } from './viz/display.js';
+export { saveFigure, type SaveFigureOptions, type SavedFigure } from './viz/saveFigure.js';
+export { toSvg, toPng, type PngOptions } from './viz/render.js';
+export { plot, plotToSvg, type PlotChart } from './viz/plot.js';
+export { vegaEmbedHtml, type VegaEmbedHtmlOptions } from './viz/vegaEmbedHtml.js';
