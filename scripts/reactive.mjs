@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Build the reactive notebooks (notebooks/reactive/*.html, Observable Notebook Kit) into a static site and serve it
-// on 127.0.0.1. Everything the pages load is bundled from node_modules, so the site works offline.
+// on 127.0.0.1 with Vite's preview server. Everything the pages load is bundled from node_modules, so the site works offline.
 //
 //   node scripts/reactive.mjs                 build, then serve on http://127.0.0.1:4173/ (Ctrl-C stops)
 //   node scripts/reactive.mjs --build-only    build only
@@ -8,31 +8,16 @@
 //
 // Once listening it prints one line `serving <url>` (the test in test/browser/reactive.test.ts reads it).
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = join(ROOT, 'notebooks', 'reactive');
 const NOTEBOOKS_BIN = join(ROOT, 'node_modules', '@observablehq', 'notebook-kit', 'dist', 'bin', 'notebooks.js');
 const HOST = '127.0.0.1';
-
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm', // WebAssembly.instantiateStreaming refuses other types
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.csv': 'text/csv; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 function usageError(message) {
   console.error(`reactive: ${message}\nusage: node scripts/reactive.mjs [--build-only] [--port <n>] [--out <dir>]`);
@@ -108,53 +93,48 @@ function indexPage(pages) {
   return `<!doctype html><meta charset="utf-8"><title>sampling-lab reactive notebooks</title>\n<h1>Reactive notebooks</h1>\n<ul>\n${links}\n</ul>\n`;
 }
 
-/** A static file server for `dir` on 127.0.0.1; resolves with the server and its base URL. */
-export function serveStatic(dir, port, pages) {
-  const server = createServer((req, res) => {
-    let pathname;
-    try {
-      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    } catch {
-      res.writeHead(400).end('bad request');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (pathname === '/' && !existsSync(join(dir, 'index.html'))) {
-      res.writeHead(200, { 'content-type': CONTENT_TYPES['.html'] }).end(indexPage(pages));
-      return;
-    }
-    const file = resolve(dir, `.${pathname.endsWith('/') ? `${pathname}index.html` : pathname}`);
-    if (file !== dir && !file.startsWith(dir + sep)) {
-      res.writeHead(403).end('forbidden');
-      return;
-    }
-    if (pathname === '/favicon.ico' && !existsSync(file)) {
-      res.writeHead(204).end(); // browsers ask for it on their own; no icon is not an error
-      return;
-    }
-    if (!existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': CONTENT_TYPES['.txt'] }).end(`not found: ${pathname}`);
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': statSync(file).size,
-      'cache-control': 'no-cache',
+/** What Vite's preview server lacks: a list of the pages at `/` (the build has no index.html), no favicon is no error. */
+function pagesPlugin(dir, pages) {
+  return {
+    name: 'sampling-lab-reactive-pages',
+    configurePreviewServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (pathname === '/' && !existsSync(join(dir, 'index.html'))) {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(indexPage(pages));
+        } else if (pathname === '/favicon.ico' && !existsSync(join(dir, 'favicon.ico'))) {
+          res.writeHead(204).end(); // browsers ask for it on their own
+        } else next();
+      });
+    },
+  };
+}
+
+/**
+ * Serve the built site `dir` on 127.0.0.1 with Vite's preview server (the Vite that notebook-kit builds with:
+ * content types, .wasm included, caching headers and path checks are Vite's); resolves with the server and its
+ * base URL, with the list of `pages` at `/`. Port 0 takes any free port; another port must be free (strictPort).
+ */
+export async function serveStatic(dir, port, pages = notebookPages()) {
+  const kit = createRequire(join(ROOT, 'node_modules', '@observablehq', 'notebook-kit', 'package.json'));
+  const { preview } = await import(pathToFileURL(kit.resolve('vite')).href);
+  let server;
+  try {
+    server = await preview({
+      configFile: false,
+      root: dir,
+      appType: 'mpa',
+      plugins: [pagesPlugin(dir, pages)],
+      logLevel: 'silent',
+      build: { outDir: dir },
+      preview: { host: HOST, port, strictPort: port !== 0, open: false },
     });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
-  });
-  return new Promise((resolveListen, reject) => {
-    server.once('error', (err) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`reactive: port ${port} is in use; pass --port <n> (0 = any free port)`) : err));
-    server.listen(port, HOST, () => {
-      const address = server.address();
-      resolveListen({ server, url: `http://${HOST}:${address.port}/` });
-    });
-  });
+  } catch (err) {
+    if (err.code === 'EADDRINUSE' || /already in use/i.test(err.message)) throw new Error(`reactive: port ${port} is in use; pass --port <n> (0 = any free port)`);
+    throw err;
+  }
+  const address = server.httpServer.address();
+  return { server, url: `http://${HOST}:${address.port}/` };
 }
 
 async function main() {
@@ -168,10 +148,7 @@ async function main() {
   const { server, url } = await serveStatic(options.out, options.port, pages);
   for (const page of pages) console.log(`  ${url}${page}`);
   console.log(`serving ${url}`);
-  const stop = () => {
-    server.closeAllConnections(); // browsers keep connections alive; do not wait for them
-    server.close(() => process.exit(0));
-  };
+  const stop = () => server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
