@@ -11,35 +11,39 @@
 //   npm run test:mutants -- --baseline                the catalog's test files on the unmutated copy (they must pass)
 //   npm run test:mutants -- --timeout 600             seconds per test file (default 300, about 10x the slowest file unmutated; a timeout counts as killed)
 //   npm run test:mutants -- --keep                    keep the scratch copies (and their logs)
+//   npm run test:mutants -- --head                    mutate the last commit (git archive HEAD), not the working
+//                                                     tree (when others edit the tree meanwhile)
 //
 // Exit status: 0 whatever survives (read the table); 2 when the catalog is malformed: a `find` that does not occur
 // exactly once in its file, a test substring that names no test file, a missing field. So the catalog cannot rot
 // silently when the code it mutates changes.
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CATALOG = join(ROOT, 'test', 'mutants', 'catalog.json');
 const SCRATCH = join(process.env.TMPDIR || '/tmp', 'sampling-lab-mutants');
+// The tree the mutants are made from: the working tree, or (--head) the last commit, exported once.
+let SOURCE = ROOT;
 // Not copied: linked (node_modules, build) or not needed by tests (git data, scratch space, generated figures).
 const LINKED = ['node_modules', 'build'];
 const SKIPPED = new Set(['.git', 'scratch', 'tmp', ...LINKED]);
 const FIELDS = ['id', 'file', 'find', 'replace', 'tests', 'description'];
 
 function usage(message) {
-  console.error(`mutants: ${message}\nusage: node scripts/mutants.mjs [--list] [--baseline] [--only id,id...] [--timeout seconds] [--keep]`);
+  console.error(`mutants: ${message}\nusage: node scripts/mutants.mjs [--list] [--baseline] [--only id,id...] [--timeout seconds] [--keep] [--head]`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { list: false, baseline: false, keep: false, only: null, timeoutS: 300 };
+  const opts = { list: false, baseline: false, keep: false, head: false, only: null, timeoutS: 300 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--list') opts.list = true;
     else if (a === '--baseline') opts.baseline = true;
     else if (a === '--keep') opts.keep = true;
+    else if (a === '--head') opts.head = true;
     else if (a === '--only') opts.only = (argv[++i] ?? usage('--only needs a comma-separated list of mutant ids')).split(',').filter(Boolean);
     else if (a === '--timeout') {
       const value = Number(argv[++i]);
@@ -50,11 +54,11 @@ function parseArgs(argv) {
   return opts;
 }
 
-function testFiles(dir = join(ROOT, 'test')) {
+function testFiles(dir = join(SOURCE, 'test')) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return testFiles(path);
-    return path.endsWith('.test.ts') ? [relative(ROOT, path)] : [];
+    return path.endsWith('.test.ts') ? [relative(SOURCE, path)] : [];
   });
 }
 
@@ -66,7 +70,8 @@ function occurrences(text, needle) {
 
 /** The catalog's mutants, or exit 2 with every problem found. */
 function loadCatalog() {
-  const { mutants } = JSON.parse(readFileSync(CATALOG, 'utf8'));
+  const catalog = join(SOURCE, 'test', 'mutants', 'catalog.json');
+  const { mutants } = JSON.parse(readFileSync(catalog, 'utf8'));
   const problems = [];
   const ids = new Set();
   const allTests = testFiles();
@@ -81,7 +86,7 @@ function loadCatalog() {
     if (ids.has(m.id)) problems.push(`${name}: duplicate id`);
     ids.add(m.id);
     if (m.find === m.replace) problems.push(`${name}: replace equals find (no mutation)`);
-    const path = join(ROOT, m.file);
+    const path = join(SOURCE, m.file);
     if (!existsSync(path)) problems.push(`${name}: file ${m.file} does not exist`);
     else {
       const count = occurrences(readFileSync(path, 'utf8'), m.find);
@@ -97,7 +102,7 @@ function loadCatalog() {
     }
   }
   if (problems.length > 0) {
-    console.error(`mutants: the catalog ${relative(ROOT, CATALOG)} is malformed:\n  ${problems.join('\n  ')}`);
+    console.error(`mutants: the catalog ${relative(SOURCE, catalog)} is malformed:\n  ${problems.join('\n  ')}`);
     process.exit(2);
   }
   return mutants;
@@ -107,9 +112,9 @@ function loadCatalog() {
 function scratchCopy(dir, mutant) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const name of readdirSync(ROOT)) {
+  for (const name of readdirSync(SOURCE)) {
     if (SKIPPED.has(name)) continue;
-    cpSync(join(ROOT, name), join(dir, name), { recursive: true, filter: (src) => !src.includes(`${join(ROOT, 'figures')}/`) });
+    cpSync(join(SOURCE, name), join(dir, name), { recursive: true, filter: (src) => !src.includes(`${join(SOURCE, 'figures')}/`) });
   }
   for (const name of LINKED) if (existsSync(join(ROOT, name))) symlinkSync(join(ROOT, name), join(dir, name));
   if (mutant) {
@@ -189,7 +194,23 @@ async function baseline(mutants, opts) {
   console.log(`\nbaseline: ${substrings.length - failed} of ${substrings.length} test files pass unmutated (log: ${log})`);
 }
 
+/** The last commit's files in SCRATCH/head (git archive: tracked files only, as committed). */
+function exportHead() {
+  const dir = join(SCRATCH, 'head');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync('sh', ['-c', `git -C "${ROOT}" archive HEAD | tar -x -C "${dir}"`], { encoding: 'utf8' });
+  if (r.status !== 0) usage(`--head: git archive HEAD failed: ${r.stderr}`);
+  const commit = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`mutating commit ${commit} (exported to ${dir})`);
+  return dir;
+}
+
 const opts = parseArgs(process.argv.slice(2));
+if (opts.head) {
+  mkdirSync(SCRATCH, { recursive: true });
+  SOURCE = exportHead();
+}
 let mutants = loadCatalog();
 if (opts.only) {
   const unknown = opts.only.filter((id) => !mutants.some((m) => m.id === id));
