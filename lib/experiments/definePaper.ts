@@ -6,7 +6,9 @@
  * - `runExperiments(config, { key?, onProgress?, signal? })`: every figure's experiment from the root key
  *   (default key(config.seed)), timed, with progress and abort (./progress.ts);
  * - `writeFigures(results, outDir)`: the figures (SVG, PNG, Vega-Lite spec and CSV through saveFigure), the tables
- *   as CSV and `run-info.json` (paper, configuration, backend, timings) into outDir;
+ *   as CSV and `run-info.json` (paper, configuration, backend, timings) into outDir. Timing columns of the tables
+ *   (./timingColumns.ts) go to run-info.json's `tableSeconds` instead of the CSV, so that every file but
+ *   run-info.json is the same from run to run (scripts/check-figures.mjs checks it in CI);
  * - the registry entry (`id`, `title`, `configs`, `run`) that `sampling-lab figures <paper>` calls.
  *
  * This module imports no paper, so the paper modules and ./registry.ts (which lists them) form no circle.
@@ -19,6 +21,7 @@ import { key as makeKey, type Key } from '../core/random.js';
 import { toCsv } from '../viz/csv.js';
 import { saveFigure } from '../viz/saveFigure.js';
 import { throwIfAborted, type ExperimentOptions } from './progress.js';
+import { splitTimingColumns, type TableTimings } from './timingColumns.js';
 
 /** The configurations every paper offers: `figures <paper> --quick` (CPU, minutes) or `--full` (the paper's scale). */
 export type ConfigName = 'quick' | 'full';
@@ -56,7 +59,7 @@ export interface RunPaperOptions extends ExperimentOptions {
 export interface FigureOutput {
   /** `<name>.svg`, `<name>.png`, `<name>.vl.json` and the CSV of each of the spec's tables (saveFigure). */
   figure(name: string, spec: Parameters<typeof saveFigure>[0]): Promise<void>;
-  /** `<name>.csv`: an arquero table or an array of row objects. */
+  /** `<name>.csv`: an arquero table or an array of row objects (timing columns go to run-info.json instead). */
   table(name: string, rows: aq.ColumnTable | readonly unknown[]): void;
 }
 
@@ -114,6 +117,7 @@ export function definePaper<Config extends { seed: number }, Results extends Pap
   const writeFigures = async (results: Results, outDir: string): Promise<string[]> => {
     mkdirSync(outDir, { recursive: true });
     const written: string[] = [];
+    const tableSeconds: Record<string, TableTimings> = {};
     const out: FigureOutput = {
       async figure(name, spec) {
         const saved = await saveFigure(spec, join(outDir, name));
@@ -121,13 +125,23 @@ export function definePaper<Config extends { seed: number }, Results extends Pap
       },
       table(name, rows) {
         const path = join(outDir, `${name}.csv`);
-        writeFileSync(path, toCsv(Array.isArray(rows) ? rows : (rows as aq.ColumnTable).objects()));
+        const split = splitTimingColumns(Array.isArray(rows) ? rows : (rows as aq.ColumnTable).objects());
+        writeFileSync(path, toCsv(split.rows));
+        if (split.timings) tableSeconds[name] = split.timings;
         written.push(path);
       },
     };
     await definition.figures(results, out);
     const { seconds, ...extra } = definition.runInfo(results);
-    const info = { paper: title, config: results.config, backend: tf.getBackend(), ...extra, seconds: { total: results.seconds, ...seconds } };
+    const info = {
+      paper: title,
+      config: results.config,
+      backend: tf.getBackend(),
+      ...extra,
+      seconds: { total: results.seconds, ...seconds },
+      // per table (`<name>.csv`), per timing column: one value per CSV row
+      ...(Object.keys(tableSeconds).length > 0 ? { tableSeconds } : {}),
+    };
     const infoPath = join(outDir, 'run-info.json');
     writeFileSync(infoPath, JSON.stringify(info, null, 1) + '\n');
     written.push(infoPath);
