@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import type { TopLevelSpec } from 'vega-lite';
 import { checkBoolean, checkInteger, checkOptions, show as showValue } from './checks.js';
 import { isTableLike } from './data.js';
+import { withFigureDefaults } from './figureDefaults.js';
 import { isPlotChart, plotMarkup } from './plot.js';
 import { renderSvg } from './render.js';
 import { vegaEmbedHtml } from './vegaEmbedHtml.js';
@@ -112,7 +113,8 @@ export async function show(value: unknown, options: ShowOptions = {}): Promise<v
   }
   if (!inKernel()) return;
   if (kind === 'vega-lite') {
-    const spec = value as unknown as TopLevelSpec;
+    // the shared look (fonts, wrapped subtitle) of saved figures, so that a chart fits the output cell as it fits the page
+    const spec = withFigureDefaults(value as unknown as TopLevelSpec);
     const data: Record<string, unknown> = { [VEGA_LITE_MIME]: JSON.parse(JSON.stringify(spec)), 'text/plain': specLabel(spec) };
     if (withSvg) {
       const { svg, warnings } = await renderSvg(spec);

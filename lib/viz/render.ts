@@ -12,6 +12,7 @@ import { checkOptions, checkPositive, checkString, checkStringList, fail } from 
 import { loadVega, loadVegaLite } from './esm.js';
 import { defaultFontSetup } from './fonts.js';
 import { uniqueSvgIds } from './svgIds.js';
+import { useFontTextWidths } from './textWidth.js';
 
 export interface RenderedSvg {
   svg: string;
@@ -76,6 +77,7 @@ export async function compileSpec(spec: TopLevelSpec): Promise<{ vega: object; w
 export async function renderSvg(spec: TopLevelSpec): Promise<RenderedSvg> {
   const { vega: vgSpec, warnings } = await compileSpec(spec);
   const vega = await loadVega();
+  useFontTextWidths(vega);
   const errors: string[] = [];
   const view = new vega.View(vega.parse(vgSpec as never), {
     renderer: 'none',

@@ -8,7 +8,7 @@
  *        figures/slips/fig2-mixture.csv        (the spec's one table), or, when the spec has several tables,
  *        figures/slips/fig2-mixture-<table>.csv  one per table, e.g. -points.csv, -density.csv, -contours.csv
  *
- * Tables are found by `specTables` (the spec's `datasets`, then inline `data.values`). The path is relative to the
+ * The spec is drawn and written with the shared look of ./figureDefaults.ts. Tables are found by `specTables` (the spec's `datasets`, then inline `data.values`). The path is relative to the
  * working directory (or absolute) and has no extension; missing folders are created. Compiler and runtime
  * warnings are printed, or thrown with `strict: true` (before anything is written).
  */
@@ -17,6 +17,7 @@ import { dirname, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { checkBoolean, checkOptions, fail } from './checks.js';
 import { toCsv } from './csv.js';
+import { withFigureDefaults } from './figureDefaults.js';
 import { renderSvg, toPng, type PngOptions } from './render.js';
 import { specTables } from './specData.js';
 
@@ -42,12 +43,13 @@ function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]+/g, '_');
 }
 
-export async function saveFigure(spec: TopLevelSpec, path: string, options: SaveFigureOptions = {}): Promise<SavedFigure> {
+export async function saveFigure(chart: TopLevelSpec, path: string, options: SaveFigureOptions = {}): Promise<SavedFigure> {
   const o = checkOptions<SaveFigureOptions>(FN, options, ['png', 'strict']);
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) fail(FN, 'spec', spec, 'a Vega-Lite spec object');
+  if (chart === null || typeof chart !== 'object' || Array.isArray(chart)) fail(FN, 'spec', chart, 'a Vega-Lite spec object');
   if (typeof path !== 'string' || path.length === 0 || path.endsWith('/')) fail(FN, 'path', path, "a file path without extension, like 'figures/<paper>/<name>'");
   if (/\.(svg|png|csv|json)$/i.test(path)) fail(FN, 'path', path, 'a path without extension (.svg, .png, .vl.json and .csv are added)');
   const strict = o.strict === undefined ? false : checkBoolean(FN, 'strict', o.strict);
+  const spec = withFigureDefaults(chart);
 
   const { svg, warnings } = await renderSvg(spec);
   if (warnings.length && strict) throw new Error(`${FN}: ${path}: the spec rendered with warnings: ${warnings.join('; ')}`);

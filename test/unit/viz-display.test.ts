@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as aq from 'arquero';
 import * as Plot from '@observablehq/plot';
 import { show, inKernel, displayBundle, isVegaLiteSpec, VEGA_LITE_MIME } from '../../lib/viz/display.js';
+import { withFigureDefaults } from '../../lib/viz/figureDefaults.js';
 import { plot } from '../../lib/viz/plot.js';
 import { toPng } from '../../lib/viz/render.js';
 import { heatmap } from '../../lib/viz/heatmap.js';
@@ -55,7 +56,7 @@ test('inside a kernel: one multi-mime display_data per show(), with the represen
   assert.equal(sent.length, 1);
   const bundle = sent[0].data;
   assert.deepEqual(Object.keys(bundle).sort(), [VEGA_LITE_MIME, 'image/svg+xml', 'text/plain'].sort());
-  assert.deepEqual(bundle[VEGA_LITE_MIME], JSON.parse(JSON.stringify(spec)), 'the spec as a JSON object, not a string');
+  assert.deepEqual(bundle[VEGA_LITE_MIME], JSON.parse(JSON.stringify(withFigureDefaults(spec))), 'the spec (with the shared look) as a JSON object, not a string');
   assert.equal(markItems(bundle['image/svg+xml'] as string, 'rect'), 2, 'the SVG rendered in Node');
   assert.equal(bundle['text/plain'], '<Vega-Lite chart: heatmap "tiny">');
   assert.equal(sent[0].update, false);

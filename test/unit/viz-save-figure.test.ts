@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withFigureDefaults } from '../../lib/viz/figureDefaults.js';
 import { saveFigure } from '../../lib/viz/saveFigure.js';
 import { specTables } from '../../lib/viz/specData.js';
 import { toCsv } from '../../lib/viz/csv.js';
@@ -44,7 +45,7 @@ test('saveFigure writes SVG, PNG, the spec and one CSV per table; the CSVs hold 
     const png = decodePng(readFileSync(saved.png));
     const [, w, h] = readFileSync(saved.svg, 'utf8').match(/width="(\d+)" height="(\d+)"/)!.map(Number);
     assert.deepEqual([png.width, png.height], [w, h]);
-    assert.deepEqual(JSON.parse(readFileSync(saved.vl, 'utf8')), JSON.parse(JSON.stringify(spec)));
+    assert.deepEqual(JSON.parse(readFileSync(saved.vl, 'utf8')), JSON.parse(JSON.stringify(withFigureDefaults(spec))), 'the spec as drawn');
     const datasets = (spec as unknown as { datasets: Record<string, object[]> }).datasets;
     assertRoundTrip(readFileSync(saved.csv[0], 'utf8'), datasets.density);
     assertRoundTrip(readFileSync(saved.csv[1], 'utf8'), datasets.contours);
@@ -74,7 +75,8 @@ test('specTables: datasets first, then inline data.values anywhere (named or dat
     ],
   };
   assert.deepEqual(specTables(spec).map((t) => t.name), ['main', 'data1', 'named', 'data2']);
-  assert.equal(toCsv([{ y: 'p, "q"' }, { y: ' pad' }, { y: '' }, { y: null }, { y: true }]), 'y\n"p, ""q"""\n" pad"\n""\n\ntrue\n');
+  assert.equal(toCsv([{ y: 'p, "q"' }, { y: ' pad' }, { y: '' }, { y: null }, { y: true }]), 'y\n"p, ""q"""\n pad\n\n\ntrue\n');
+  assert.equal(toCsv([{ o: [1, 2] }, { o: { k: 'v' } }]), 'o\n"[1,2]"\n"{""k"":""v""}"\n');
   assert.equal(toCsv([3, 4]), 'data\n3\n4\n');
   assert.equal(toCsv([{ a: 1 }, { b: 2 }]), 'a,b\n1,\n,2\n');
   assert.equal(toCsv([{ v: NaN }, { v: -Infinity }, { v: -0 }, { v: 1e-300 }]), 'v\nNaN\n-Infinity\n0\n1e-300\n');

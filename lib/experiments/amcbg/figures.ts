@@ -42,7 +42,8 @@ export function facetedCurves(options: FacetedCurvesOptions): TopLevelSpec {
     datasets: { curves },
     data: { name: 'curves' },
     facet: { field: 'panel', type: 'nominal', sort: panels, title: null },
-    columns: Math.min(panels.length, 4),
+    // up to three panels in a row, four as 2 x 2: the chart stays under ~900 px wide (a notebook cell, a page)
+    columns: panels.length <= 3 ? panels.length : 2,
     spec: {
       width: options.width ?? 230,
       height: options.height ?? 170,

@@ -82,7 +82,7 @@ export function ablationSpec(summary: readonly AblationSummaryRow[], setting: st
     { metric: 'mode-weight error (TV)', combination: s.combination, y: s.modeWeightError, lo: s.modeWeightError - 2 * s.modeWeightErrorSe, hi: s.modeWeightError + 2 * s.modeWeightErrorSe },
     { metric: '|log Z error|', combination: s.combination, y: s.absLogZError, lo: Math.max(0, s.absLogZError - 2 * s.absLogZErrorSe), hi: s.absLogZError + 2 * s.absLogZErrorSe },
   ]);
-  const x = { field: 'combination', type: 'nominal', title: 'score (proposal) / log-density (weights)', sort: summary.map((s) => s.combination), axis: { labelAngle: -30 } };
+  const x = { field: 'combination', type: 'nominal', title: ['score (proposal) /', 'log-density (weights)'], sort: summary.map((s) => s.combination), axis: { labelAngle: -30 } };
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: { text: 'A2 ablation: score source x log-density source (first-order kernel)', subtitle: setting },

@@ -96,10 +96,13 @@ export async function learnedModeMass(
   }
 }
 
+/** mean +- 2 standard errors of a probability, cut to [0, 1]. */
+const probabilityBand = (mean: number, se: number) => ({ lo: Math.max(0, mean - 2 * se), hi: Math.min(1, mean + 2 * se) });
+
 export function blindnessSpec(summary: readonly BlindnessSummaryRow[]): TopLevelSpec {
   const rows = summary.flatMap((s) => [
-    { series: 'exact p_t', x: s.t, y: s.exactMass, lo: s.exactMass - 2 * s.exactMassSe, hi: s.exactMass + 2 * s.exactMassSe },
-    { series: 'learned q_t (DSM energy)', x: s.t, y: s.learnedMass, lo: s.learnedMass - 2 * s.learnedMassSe, hi: s.learnedMass + 2 * s.learnedMassSe },
+    { series: 'exact p_t', x: s.t, y: s.exactMass, ...probabilityBand(s.exactMass, s.exactMassSe) },
+    { series: 'learned q_t (DSM energy)', x: s.t, y: s.learnedMass, ...probabilityBand(s.learnedMass, s.learnedMassSe) },
   ]);
   return sweepCurves({
     rows,

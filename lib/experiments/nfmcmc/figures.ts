@@ -221,7 +221,9 @@ export function latentDataIllustration(options: { panels: IllustrationPanel[]; s
     $schema: VEGA_LITE_SCHEMA,
     title: { text: options.title, subtitle: options.subtitle ?? [] },
     datasets: { contours, paths },
-    hconcat: options.panels.map(view),
+    concat: options.panels.map(view),
+    // four panels as 2 x 2: the chart stays under ~900 px wide (a notebook cell, a page)
+    columns: options.panels.length <= 3 ? options.panels.length : 2,
     resolve: { scale: { color: 'shared' } },
   };
   return spec as unknown as TopLevelSpec;

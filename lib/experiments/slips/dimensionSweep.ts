@@ -151,7 +151,7 @@ export function dimensionSweepSpec(config: DimensionSweepConfig, summary: Record
       xScale: 'log',
       xTitle: 'dimension d',
       yTitle,
-      width: 240,
+      width: 190,
       height: 200,
     }), config.dims);
   return concatPanels(

@@ -136,7 +136,7 @@ export function eightGaussiansSpec(config: EightGaussiansConfig, density: LogDen
       `SLIPS geometric (1, 1), σ = ${config.sigma}, ε = ${config.epsilon}, N = ${s.numParticles}, K = ${s.numSteps}, M = ${s.numMcmcSteps} × ${s.numChains} chains; ` +
         `baselines at ${config.budget === 'paper' ? "the paper's budget K·M" : "SLIPS's gradient evaluations"} per particle`,
     ],
-    columns: 5,
+    columns: 3,
     independentColors: true,
   });
 }
