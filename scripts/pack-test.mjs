@@ -8,11 +8,12 @@
 //      package.json "exports") and runs it: MALA chains through runChain on tensors made with the user's own
 //      `@tensorflow/tfjs`, and SMC with its log Z;
 //   4. checks: one copy of @tensorflow/tfjs-core, @uwdata/flechette at the version that installs, the postinstall
-//      left the user's project alone (no .jupyter/, no tslab), the sampling-lab binary answers --help.
+//      left the user's project alone (no .jupyter/, no tslab), the sampling-lab binary answers --help;
+//   5. a linked install of this folder (its own node_modules, so a second tfjs copy): initBackend fails clearly.
 //
 //   node scripts/pack-test.mjs [--keep]     --keep leaves the temporary project in place and prints where
 // Packages come from npm's cache when they are there (--prefer-offline), else from the registry.
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, realpathSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, realpathSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -121,9 +122,23 @@ const native = existsSync(join(project, 'node_modules', 'sampling-lab', 'build',
 const help = run(join(project, 'node_modules', '.bin', 'sampling-lab'), ['--help'], project);
 if (!/usage: sampling-lab/.test(help.stdout)) fail(`sampling-lab --help printed:\n${help.stdout}`);
 
+// 5. a linked install (`npm install <folder>` links the folder, which keeps its own node_modules): two copies of
+// tfjs-core, which initBackend must refuse with a clear error (lib/core/tfjsCopies.ts)
+symlinkSync(ROOT, join(project, 'node_modules', 'sampling-lab-linked'), 'dir');
+writeFileSync(
+  join(project, 'linked.mjs'),
+  `import '@tensorflow/tfjs';
+const lib = await import('sampling-lab-linked');
+await lib.initBackend().then(() => console.log('initBackend: no error'), (err) => console.log(err.message));
+`,
+);
+const linked = run(process.execPath, ['linked.mjs'], project);
+if (!/two copies of @tensorflow\/tfjs-core/.test(linked.stdout)) fail(`a linked install with two tfjs copies gave no clear error:\n${linked.stdout}`);
+
 step(
   `ok: ${result.backend}, ${result.steps} MALA steps, SMC log Z ${result.logZ.toFixed(3)} (exact ${result.exactLogZ}); ` +
-    `one tfjs-core; @uwdata/flechette ${flechette}; native matmul ${native ? 'built' : 'not built (no OpenBLAS)'}`,
+    `one tfjs-core; @uwdata/flechette ${flechette}; native matmul ${native ? 'built' : 'not built (no OpenBLAS)'}; ` +
+    'a linked install with a second tfjs copy fails clearly',
 );
 if (keep) console.log(`pack-test: project kept in ${project}`);
 else rmSync(work, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { enableNativeMatMul } from './nativeMatMul.js';
+import { checkOneTfjsCore } from './tfjsCopies.js';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -363,9 +364,15 @@ let current: Promise<BackendReport> | null = null;
 
 /**
  * Start the ladder once per process and return the report; later calls return the same promise.
- * `SAMPLING_LAB_BACKEND` (or `options.force`) forces a single backend.
+ * `SAMPLING_LAB_BACKEND` (or `options.force`) forces a single backend. Fails when two copies of tfjs-core are
+ * loaded (lib/core/tfjsCopies.ts).
  */
 export function initBackend(options: { force?: string } = {}): Promise<BackendReport> {
+  try {
+    checkOneTfjsCore();
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const force = options.force ?? process.env.SAMPLING_LAB_BACKEND;
   if (current == null || force != null) current = runLadder(force);
   return current;
