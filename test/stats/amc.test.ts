@@ -4,12 +4,12 @@
  * one isotropic and one diagonal component), VP schedule (beta 0.1..20), N = 256 particles, R = 32 seeds.
  *
  * 1. Every kernel at 64 log-SNR levels gives log Z within its Monte Carlo error, on the log scale
- *    (helpers/stats.ts `checkLogZOnLogScale`: |mean log Z^ + s²/2 − log Z| < z SE, z = 4, and sd s < MAX_SD).
+ *    (helpers/stats.ts `checkLogZOnLogScale`: |mean log Z^ + s²/2 − log Z| < z SE, z = 4.5, and sd s < MAX_SD).
  * 2. Second-order vs first-order kernel at 16 levels without resampling (AIS weights, so the final ESS measures the
  *    whole path's kernel mismatch), as paired tests over the same R seeds: the per-seed differences of the final
  *    ESS fraction (second − first) and of the mode-weight error |w^_0 − w_0| (first − second) have means above
- *    z sd / sqrt(R), z = 4. The spec's claim 3.3(b).
- * False alarms: 4 + 2 checks at z = 4 (t with 31 degrees of freedom: 3.5e-4 each, one-sided 1.7e-4), 1.8e-3 in all.
+ *    z sd / sqrt(R), z = 4.5. The spec's claim 3.3(b).
+ * False alarms: 4 + 2 checks at z = 4.5 (t with 31 degrees of freedom: 9e-5 each, one-sided 4.5e-5), 4.5e-4 in all.
  * The seeds are BASE_SEED + i; SAMPLING_LAB_SEED_OFFSET (an integer, default 0) shifts BASE_SEED so that the same
  * checks can be run on other seed sets (test/README.md reports three); the suite never sets it.
  */
@@ -27,7 +27,7 @@ const RUNS = 32;
 const SEEDS = Array.from({ length: RUNS }, (_, i) => 101 + seedOffset() + i);
 /** The kernels' sd of log Z^ at 64 levels is 0.004 (transport) to about 0.15 (first order); a collapsed run is O(1). */
 const MAX_SD = 0.4;
-const Z_SCORE = 4;
+const Z_SCORE = 4.5;
 const N = 256;
 let mixture: GaussianMixtureTarget;
 let model: PerfectDiffusionModel;

@@ -3,13 +3,13 @@
  * steps (the kernel leaves pi invariant). n chains start at exact draws, run k = 20 steps with deliberately large
  * step sizes (where a missing or wrong Metropolis correction shows most), then
  *   - each coordinate is compared with n fresh exact draws by a two-sample Kolmogorov-Smirnov test (the chains are
- *     independent, so the n end points are n independent draws under the null): pass iff p > P_MIN = 1e-4;
+ *     independent, so the n end points are n independent draws under the null): pass iff p > P_MIN = 1e-5;
  *   - on the correlated 3-d Gaussian, every entry of the sample covariance of the end points (3 variances and the
- *     3 off-diagonal covariances, which per-coordinate KS cannot see) is within z = 4.5 standard errors of the exact
+ *     3 off-diagonal covariances, which per-coordinate KS cannot see) is within z = 5 standard errors of the exact
  *     Sigma_jk, SE = sqrt((Sigma_jj Sigma_kk + Sigma_jk^2) / n) (the variance of a Gaussian product x_j x_k).
  * Cases: 7 kernels x 2 targets, among them HMC in a hard regime (20 leapfrog steps, a non-identity diagonal mass,
  * acceptance about 0.4, where a wrong momentum update at the end of the trajectory shows). False alarms:
- * 28 KS p-values at 1e-4 and 42 covariance entries at 6.8e-6 (normal tails): 3.1e-3 in all.
+ * 28 KS p-values at 1e-5 and 42 covariance entries at 5.7e-7 (normal tails): 3.0e-4 in all.
  * A control shows the test has power here: unadjusted Langevin (MALA's proposal, always accepted) at MALA's step
  * size is rejected.
  */
@@ -28,8 +28,8 @@ before(() => useBackend('wasm'));
 
 const N = 4000;
 const K = 20;
-const P_MIN = 1e-4;
-const Z_COV = 4.5;
+const P_MIN = 1e-5;
+const Z_COV = 5;
 /** The hard HMC case's step on the 1-d mixture (acceptance about 0.4 there too). */
 const HMC_HARD_STEP_1D = 0.68;
 

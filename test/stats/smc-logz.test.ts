@@ -4,10 +4,10 @@
  *   - a 3-component Gaussian mixture in d = 2 with unequal weights 5, 3, 2 (log Z = log 10) and unequal covariances.
  * Checked on the log scale (helpers/stats.ts `checkLogZOnLogScale`): over R = 32 independent runs, the mean of
  * log Ẑ plus s²/2 (Ẑ is unbiased for Z: Del Moral 2004, Neal 2001; log Ẑ is then biased by −Var/2) is within
- * z = 4 standard errors of log Z, and the sd s of log Ẑ is below MAX_SD = 0.2 (the runs here have s of 0.02 to 0.06
+ * z = 4.5 standard errors of log Z, and the sd s of log Ẑ is below MAX_SD = 0.2 (the runs here have s of 0.02 to 0.06
  * at N = 512; a run whose weights collapse onto a few particles has s of order 1). The adaptive-schedule variant is
  * unbiased up to O(1/N) (the schedule depends on the particles), negligible next to s/sqrt(R) at N = 512.
- * False alarms: 6 checks at z = 4 (t with 31 degrees of freedom: 3.5e-4 two-sided each), 2e-3 in all.
+ * False alarms: 6 checks at z = 4.5 (t with 31 degrees of freedom: 9e-5 two-sided each), 5.4e-4 in all.
  * Mutations this catches (each checked by hand): an AIS/SMC increment ℓ instead of (β_k − β_{k−1}) ℓ, an increment
  * β_k ℓ, and log-weights not reset after resampling.
  */
@@ -27,7 +27,7 @@ import { checkLogZOnLogScale } from '../helpers/stats.js';
 
 const RUNS = 32;
 const MAX_SD = 0.2;
-const Z_SCORE = 4;
+const Z_SCORE = 4.5;
 const NUM_PARTICLES = 512;
 
 let gaussianBase: GaussianTarget;

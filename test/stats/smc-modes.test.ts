@@ -10,10 +10,10 @@
  * covariances 0): 8 statistics in all.
  *
  * Tolerance from the run-to-run spread, no allowance: R = 16 independent runs of N = 512 particles; for each
- * statistic |mean over runs − exact| < z · sd / √R with z = 5. The runs are independent, so this SE covers what a
+ * statistic |mean over runs − exact| < z · sd / √R with z = 5.5. The runs are independent, so this SE covers what a
  * binomial SE at the final ESS leaves out (over-dispersion through resampling, finite mixing within a level). The
  * estimates are self-normalised, biased by O(1/N): at N = 512 that is a fraction of the SE (sd/√R ~ 1/(4√N)).
- * False alarms: t with 15 degrees of freedom puts 1.6e-4 beyond 5, so 8 checks: 1.3e-3.
+ * False alarms: t with 15 degrees of freedom puts 6.1e-5 beyond 5.5, so 8 checks: 4.9e-4.
  * Degenerate weights inflate the run-to-run sd, and with it the SE above, so the sd of ŵ₁ must also stay below
  * MAX_OVERDISPERSION = 5 binomial sds sqrt(w₁(1 − w₁)/N) (0.104). Measured: 2.6 binomial sds (resampling genealogy);
  * an estimated sd (R = 16) exceeds 5/2.6 times its true value with probability P(χ²₁₅/15 > 3.7) ≈ 1e-6. With
@@ -35,7 +35,7 @@ import { meanAndSd, meanAndSe, mixtureProjectedMoments, weightedProjectedMoments
 const DIM = 8;
 const RUNS = 16;
 const N = 512;
-const Z = 5;
+const Z = 5.5;
 const MAX_OVERDISPERSION = 5;
 let target: GaussianMixtureTarget;
 let reference: GaussianTarget;
