@@ -11,6 +11,8 @@
 //   npm run test:mutants -- --baseline                the catalog's test files on the unmutated copy (they must pass)
 //   npm run test:mutants -- --timeout 600             seconds per test file (default 300, about 10x the slowest file unmutated; a timeout counts as killed)
 //   npm run test:mutants -- --keep                    keep the scratch copies (and their logs)
+//   npm run test:mutants -- --every-test              run all of a mutant's test files, not only up to the first
+//                                                     that fails: which tests (unit, statistical) see each mutant
 //   npm run test:mutants -- --head                    mutate the last commit (git archive HEAD), not the working
 //                                                     tree (when others edit the tree meanwhile)
 //
@@ -32,18 +34,19 @@ const SKIPPED = new Set(['.git', 'scratch', 'tmp', ...LINKED]);
 const FIELDS = ['id', 'file', 'find', 'replace', 'tests', 'description'];
 
 function usage(message) {
-  console.error(`mutants: ${message}\nusage: node scripts/mutants.mjs [--list] [--baseline] [--only id,id...] [--timeout seconds] [--keep] [--head]`);
+  console.error(`mutants: ${message}\nusage: node scripts/mutants.mjs [--list] [--baseline] [--only id,id...] [--timeout seconds] [--keep] [--head] [--every-test]`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { list: false, baseline: false, keep: false, head: false, only: null, timeoutS: 300 };
+  const opts = { list: false, baseline: false, keep: false, head: false, everyTest: false, only: null, timeoutS: 300 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--list') opts.list = true;
     else if (a === '--baseline') opts.baseline = true;
     else if (a === '--keep') opts.keep = true;
     else if (a === '--head') opts.head = true;
+    else if (a === '--every-test') opts.everyTest = true;
     else if (a === '--only') opts.only = (argv[++i] ?? usage('--only needs a comma-separated list of mutant ids')).split(',').filter(Boolean);
     else if (a === '--timeout') {
       const value = Number(argv[++i]);
@@ -165,17 +168,18 @@ async function runMutant(mutant, opts) {
   const log = join(SCRATCH, `${mutant.id}.log`);
   writeFileSync(log, `# ${mutant.id}: ${mutant.description}\n`);
   let seconds = 0;
+  const killers = [];
   for (const t of mutant.tests) {
     const r = await runTests(dir, t, opts.timeoutS, log);
     seconds += r.seconds;
     if (r.status !== 'pass') {
-      if (!opts.keep) rmSync(dir, { recursive: true, force: true });
-      const by = r.status === 'timeout' ? `${t} (timed out)` : `${t}${r.failures.length ? `: ${r.failures[0]}` : ''}`;
-      return { id: mutant.id, killed: true, by, seconds };
-    }
+      killers.push(r.status === 'timeout' ? `${t} (timed out)` : `${t}${r.failures.length ? `: ${r.failures[0]}` : ''}`);
+      if (!opts.everyTest) break;
+    } else if (opts.everyTest) killers.push(`(${t} passes)`);
   }
   if (!opts.keep) rmSync(dir, { recursive: true, force: true });
-  return { id: mutant.id, killed: false, by: '', seconds };
+  const killed = killers.some((k) => !k.startsWith('('));
+  return { id: mutant.id, killed, by: killers.join(opts.everyTest ? '\n' + ' '.repeat(52) : '; '), seconds };
 }
 
 async function baseline(mutants, opts) {
@@ -234,7 +238,7 @@ for (const [i, m] of mutants.entries()) {
   process.stdout.write(`[${i + 1}/${mutants.length}] ${m.id} ... `);
   const r = await runMutant(m, opts);
   results.push(r);
-  console.log(`${r.killed ? 'killed' : 'SURVIVED'} (${r.seconds.toFixed(0)} s)${r.killed ? ` by ${r.by}` : ''}`);
+  console.log(`${r.killed ? 'killed' : 'SURVIVED'} (${r.seconds.toFixed(0)} s)${r.by ? `: ${r.by}` : ''}`);
 }
 const killed = results.filter((r) => r.killed).length;
 console.log('\nmutant                            result     time   killed by');

@@ -16,7 +16,7 @@ export function waitForOutput<T>(child: ChildProcess, what: string, found: (outp
     const stop = () => {
       child.stdout?.off('data', onData);
       child.stderr?.off('data', onData);
-      child.off('exit', onExit);
+      child.off('close', onExit);
     };
     const onData = (chunk: Buffer | string) => {
       output += String(chunk);
@@ -32,7 +32,7 @@ export function waitForOutput<T>(child: ChildProcess, what: string, found: (outp
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.on('exit', onExit);
+    child.on('close', onExit); // after its output is all read, unlike 'exit'
     if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode, child.signalCode);
   });
 }
