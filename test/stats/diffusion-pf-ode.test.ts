@@ -3,14 +3,15 @@
  * 0.7 N((-1.5, 0.5), 0.2 I) + 0.3 N((1.5, -1), diag(0.4, 0.1)) on the VP schedule.
  *
  * 1. Transport: n = 4000 exact samples of p_T (T = 1), integrated backward to t = 0 (RK4, 32 uniform steps), are
- *    samples of the mixture: per coordinate the mean and the variance match the exact ones within 4 standard
+ *    samples of the mixture: per coordinate the mean and the variance match the exact ones within 4.5 standard
  *    errors (mean: sd / sqrt(n); variance: sd of (x - mean)^2 / sqrt(n)), the fraction assigned to mode 0 matches
- *    that of n exact mixture samples within 4 two-sample binomial standard errors sqrt(2 p (1 - p) / n), and a
- *    one-sample KS test of each coordinate against the exact marginal CDF has p > 1e-3.
+ *    that of n exact mixture samples within 4.5 two-sample binomial standard errors sqrt(2 p (1 - p) / n), and a
+ *    one-sample KS test of each coordinate against the exact marginal CDF has p > 1e-5.
  * 2. Hutchinson's log-density (RK4, 32 uniform steps from t = 0.01 to 1, exact p_1 at the end; the exact-divergence
  *    solve is within 5e-3 nats of log p_0.01): 4 points, each replicated R = 300 times with independent Rademacher
  *    probes (one per row, fixed along the path), give R independent estimates of log p_0.01(x); their mean matches
- *    the exact-divergence solve on the same grid within 4 SE (SE = sd / sqrt(R)).
+ *    the exact-divergence solve on the same grid within 4.5 SE (SE = sd / sqrt(R)).
+ * False alarms: 9 checks at z = 4.5 (normal tails, 6.8e-6 each) and 2 KS at 1e-5: 8e-5 (test/README.md).
  */
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +25,7 @@ import { integrateProbabilityFlow, probabilityFlowLogDensity } from '../../lib/d
 import { vpSchedule } from '../../lib/diffusion/vpSchedule.js';
 import { useBackend } from '../helpers/backends.js';
 
-const Z = 4;
+const Z = 4.5;
 const WEIGHTS = [0.7, 0.3];
 const MEANS = [
   [-1.5, 0.5],
@@ -59,7 +60,7 @@ describe('probability-flow ODE, statistical', () => {
       assert.ok(Math.abs(mean - mixture.mean[j]) < (Z * Math.sqrt(variance)) / Math.sqrt(n), `mean ${j}: ${mean} vs ${mixture.mean[j]}`);
       assert.ok(Math.abs(variance - mixture.variance[j]) < (Z * sdOfSquares) / Math.sqrt(n), `variance ${j}: ${variance} vs ${mixture.variance[j]}`);
       const ks = ksOneSample(column, marginalCdf(j));
-      assert.ok(ks.pValue > 1e-3, `KS coordinate ${j}: D = ${ks.statistic}, p = ${ks.pValue}`);
+      assert.ok(ks.pValue > 1e-5, `KS coordinate ${j}: D = ${ks.statistic}, p = ${ks.pValue}`);
     }
     const exactSamples = mixture.sample(key(2), n);
     const fraction = (a: Int32Array) => a.filter((m) => m === 0).length / n;
@@ -72,7 +73,7 @@ describe('probability-flow ODE, statistical', () => {
     mixture.dispose();
   });
 
-  test("Hutchinson's PF-ODE log-density agrees with the exact-divergence one in expectation (4 SE)", () => {
+  test("Hutchinson's PF-ODE log-density agrees with the exact-divergence one in expectation (4.5 SE)", () => {
     const mixture = mixture2d();
     const model = perfectModel(mixture, vpSchedule());
     const points = tf.tensor2d([[-1.3, 0.2], [0.1, -0.3], [1.6, -0.8], [2.5, 1]]);

@@ -7,7 +7,7 @@
  *   a few hundredths after 300 updates; the MCSE of the measurement is sd over chains of the per-chain mean
  *   acceptance / sqrt(C).)
  * - Mass-matrix adaptation (float64 Welford over chains and draws) recovers the diagonal variances of both
- *   asymmetric targets from HMC draws: |estimate - truth| < 4 SE, SE from G = 20 independent groups of chains
+ *   asymmetric targets from HMC draws: |estimate - truth| < 5.5 SE, SE from G = 20 independent groups of chains
  *   (sd over groups of the group estimates / sqrt(G)).
  * - The multiplicative rules (SLIPS and LRDS per chain, flow_mcmc shared) move h the right way: from h = 1e-3
  *   (acceptance ~ 1) h grows, from h = 5 (acceptance ~ 0) it shrinks, and both runs settle at step sizes where the
@@ -118,7 +118,8 @@ test('mass-matrix adaptation recovers the diagonal variances from HMC draws with
       const [, se] = meanAndSe(grouped.map((g) => massMatrixAdaptation.variance(g)[j]));
       const z = (estimate[j] - target.variance[j]) / se;
       console.log(`# mass matrix, ${target.name} x${j}: ${estimate[j].toFixed(4)} vs ${target.variance[j].toFixed(4)} (SE ${se.toFixed(4)}, z ${z.toFixed(2)})`);
-      assert.ok(Math.abs(z) < 4, `${target.name} coordinate ${j}: z = ${z}`);
+      // t with 19 degrees of freedom puts 2.6e-5 beyond 5.5 (4 checks: 1e-4; test/README.md).
+      assert.ok(Math.abs(z) < 5.5, `${target.name} coordinate ${j}: z = ${z}`);
       // with n = 50 000 draws the regularisation is negligible next to the MC error
       assert.ok(Math.abs(inverseMass[j] - estimate[j]) < se / 10);
     }

@@ -5,7 +5,8 @@
  * T recorded steps. Per chain c: m_c = mean_t x_ct and v_c = mean_t (x_ct - mu)^2 (mu exact). The chains are
  * independent, so the Monte Carlo standard error of mean_c m_c is sd_c(m_c) / sqrt(C) whatever the
  * autocorrelation inside a chain (it is sd / sqrt(ESS) with the ESS implied by the chains); same for v_c.
- * Pass iff |estimate - truth| < z * SE with z = 4, for every coordinate.
+ * Pass iff |estimate - truth| < z * SE with z = 4.5, for every coordinate (40 checks, C = 1000 chains: normal tails,
+ * 6.8e-6 each, 2.7e-4 in all; test/README.md).
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { ChainMoments, correlatedGaussian, proposalFor, skewedMixture, type Test
 
 before(() => useBackend('wasm'));
 
-const Z = 4;
+const Z = 4.5;
 const CHAINS = 1000;
 
 interface Case {

@@ -4,16 +4,16 @@
  * 1. Exact score, Gaussian target N(mu, S) in 2-D (correlated, off-centre): with the score of p_t exact, the whole
  *    scheme (Gaussian draw, K_init unadjusted Langevin steps on p_T, K exponential-integrator reverse steps) is a
  *    linear-Gaussian recursion, so its output law N(m_K, C_K) is computed exactly here in float64 (`schemeLaw`).
- *    The sample mean and covariance of N particles must match it within z = 4 standard errors:
+ *    The sample mean and covariance of N particles must match it within z = 4.5 standard errors:
  *      mean_j: sqrt(C_jj / N);   covariance_jk: sqrt((C_jj C_kk + C_jk^2) / N)   (Gaussian sample covariance).
  *    K is small (24) on purpose: the law differs visibly from the target, so the test checks the discretisation
  *    formula itself, not merely closeness to pi.
  * 2. Exact score, an asymmetric two-component mixture in 2-D (weights 0.7 / 0.3, different covariances), started
  *    from exact samples of p_T (`vpMarginal(mixture, e^{-2T}).sample`): with a fine grid the output must reproduce
- *    the target. Per coordinate: a one-sample KS test against the exact marginal CDF (p-value > 1e-3), the mean
- *    within 4 sqrt(var / N) and the variance within 4 sqrt((mu4 - var^2) / N) (mu4: the exact fourth central moment)
+ *    the target. Per coordinate: a one-sample KS test against the exact marginal CDF (p-value > 1e-5), the mean
+ *    within z sqrt(var / N) and the variance within z sqrt((mu4 - var^2) / N) (mu4: the exact fourth central moment)
  *    plus the discretisation bias of the scheme (bounded by the Gaussian recursion of item 1 for the widest
- *    component, printed), and the fraction in the first mode within 4 binomial standard errors of the fraction
+ *    component, printed), and the fraction in the first mode within z binomial standard errors of the fraction
  *    among 20 000 exact samples (same assignment rule).
  * 3. Estimated score (MALA on the posterior, 4 chains per particle) on the Gaussian of item 1, initialised by the
  *    Langevin steps: compared with the exact-score scheme law of item 1 for the same grid. The estimated score is
@@ -22,7 +22,8 @@
  *    each step multiplies it by its drift coefficient c_k (h for Langevin, 2 (e^eta - 1) for a reverse step) and adds
  *    it like the step's own noise, so the output covariance is inflated by at most delta, the largest entry of the
  *    difference between the recursion with and without that extra noise (an unbiased estimate, noise uncorrelated
- *    with Y). Tolerances: mean 4 sqrt((C_jj + delta) / N), covariance 4 SE + delta.
+ *    with Y). Tolerances: mean z sqrt((C_jj + delta) / N), covariance z SE + delta.
+ * False alarms: 15 checks at z = 4.5 (normal tails, 6.8e-6 each) and 2 KS at 1e-5: 1.2e-4 (test/README.md).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +38,7 @@ import { gaussianMixture, type GaussianMixtureTarget } from '../../lib/targets/m
 import { vpMarginal } from '../../lib/targets/noisedMixture.js';
 import { useBackend } from '../helpers/backends.js';
 
-const Z = 4;
+const Z = 4.5;
 const MU = [1, -0.5];
 const SIGMA: M2 = [0.5, 0.2, 0.2, 0.3];
 
@@ -208,7 +209,7 @@ test('exact score, asymmetric 2-D mixture from exact p_T samples: KS per coordin
     const column = Float64Array.from({ length: n }, (_, i) => samples[2 * i + j]);
     const cdf = (x: number) => w.reduce((s, wk, k) => s + wk * normalCdf((x - means[k][j]) / Math.sqrt(variances![k][j])), 0);
     const ks = ksOneSample(column, cdf);
-    assert.ok(ks.pValue > 1e-3, `coordinate ${j}: KS statistic ${ks.statistic}, p-value ${ks.pValue}`);
+    assert.ok(ks.pValue > 1e-5, `coordinate ${j}: KS statistic ${ks.statistic}, p-value ${ks.pValue}`);
     const mean = w.reduce((s, wk, k) => s + wk * means[k][j], 0);
     const variance = w.reduce((s, wk, k) => s + wk * (variances![k][j] + (means[k][j] - mean) ** 2), 0);
     const mu4 = w.reduce((s, wk, k) => {
@@ -233,7 +234,7 @@ test('exact score, asymmetric 2-D mixture from exact p_T samples: KS per coordin
   tf.dispose([exact, result.samples]);
 });
 
-test('estimated score (MALA on the posterior), 2-D Gaussian: close to the exact-score scheme within 4 SE + the score-noise bound', async () => {
+test('estimated score (MALA on the posterior), 2-D Gaussian: close to the exact-score scheme within 4.5 SE + the score-noise bound', async () => {
   const n = 1000;
   const numChains = 4;
   const cfg: SchemeConfig = { T: 1, K: 64, numInit: 16, h: -Math.expm1(-2) / 2, initialScale: 1 };

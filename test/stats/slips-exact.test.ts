@@ -13,8 +13,8 @@
  * 0.15 (asymmetric in weight and width); σ by the benchmark rule with R = (4/3)√d, τ² = 0.05.
  *
  * Checks, on N = 8000 SLIPS samples against N = 8000 independent exact samples:
- * - two-sample KS per coordinate, p > 0.001 / d (Bonferroni: a false alarm rate of 0.1 % per test);
- * - the mode weights: |ŵ_k − w_k| < 4 sqrt(w_k (1 − w_k) / N) (binomial SE: the particles are independent);
+ * - two-sample KS per coordinate, p > 1e-5 / d (Bonferroni: a false alarm rate of 1e-5 per KS family);
+ * - the mode weights: |ŵ_k − w_k| < 4.5 sqrt(w_k (1 − w_k) / N) (binomial SE: the particles are independent);
  * - d = 2 also checks Y mid-way (k = K/2) against the exact marginal of Y_t (KS per coordinate).
  * Discretisation bias, measured once in a pilot with other seeds at N = 20000-40000 and K = 128: mode weight
  * +0.002 to +0.005 and −2 % within-mode variance; K = 256 here halves it, so it stays under 1/3 SE of ŵ and under
@@ -59,7 +59,7 @@ function checkKsPerCoordinate(a: tf.Tensor2D, b: tf.Tensor2D, what: string): voi
   const d = ca.length;
   for (let j = 0; j < d; j++) {
     const { statistic, pValue } = ksTwoSample(ca[j], cb[j]);
-    assert.ok(pValue > 0.001 / d, `${what}, coordinate ${j}: KS statistic ${statistic.toFixed(4)}, p = ${pValue.toExponential(2)} <= ${0.001 / d}`);
+    assert.ok(pValue > 1e-5 / d, `${what}, coordinate ${j}: KS statistic ${statistic.toFixed(4)}, p = ${pValue.toExponential(2)} <= ${1e-5 / d}`);
   }
 }
 
@@ -106,7 +106,7 @@ async function checkExactReproduction(dim: number, schedule: LocalizationSchedul
       let count = 0;
       for (let i = 0; i < N; i++) if (assigned[i] === k) count++;
       const se = Math.sqrt((weights[k] * (1 - weights[k])) / N);
-      assert.ok(Math.abs(count / N - weights[k]) < 4 * se, `d = ${dim}: weight of mode ${k} is ${count / N}, exact ${weights[k]} (4 SE = ${4 * se})`);
+      assert.ok(Math.abs(count / N - weights[k]) < 4.5 * se, `d = ${dim}: weight of mode ${k} is ${count / N}, exact ${weights[k]} (4.5 SE = ${4.5 * se})`);
     }
     if (dim === 2) {
       // Y at t_{K/2} against the exact marginal p_t = law of α(t) X + σ√t Z.
