@@ -7,8 +7,8 @@
  * - MALA alone (as many gradient steps as the global-local runs) leaves every chain in mode 0: the fraction found
  *   there is about 1, far from 0.25 (the failure the global step fixes);
  * - FlEx2MCMC, adaptive MCMC and the flowMC schedule end with the chains spread over the modes as pi: the fraction of
- *   chains in mode k is Binomial(C, w_k) / C at stationarity, so |fraction - w_k| < 4 sqrt(w_k (1 - w_k) / C);
- * - neural IS estimates w_0 within 4 of its delta-method standard errors;
+ *   chains in mode k is Binomial(C, w_k) / C at stationarity, so |fraction - w_k| < 4.5 sqrt(w_k (1 - w_k) / C);
+ * - neural IS estimates w_0 within 4.5 of its delta-method standard errors (8 checks in all at z = 4.5: 5.4e-5);
  * - NeuTra-MALA with the same (affine) flow stays in mode 0: the pulled-back target is still bimodal
  *   (spec section 1.4: neutra samplers do not mix between modes).
  * Exact mode weights are the target's (`modes.weights`: closed form for two equal covariances).
@@ -32,7 +32,7 @@ import { checkFrequencies } from '../helpers/stats.js';
 
 before(() => useBackend('wasm'));
 
-const Z = 4;
+const Z = 4.5;
 const CHAINS = 600;
 const CYCLES = 100;
 const LOCAL_STEPS = 3;

@@ -1,14 +1,15 @@
 /**
  * With deliberately imperfect flows, every transport sampler still targets pi: mean and variance of each coordinate
- * within z = 4 Monte Carlo standard errors of the exact values, on
+ * within z = 5 Monte Carlo standard errors of the exact values (about 130 checks: normal tails, 5.7e-7 each,
+ * 7.5e-5 in all; test/README.md), on
  *   (a) the correlated 3-d Gaussian N(MEAN, COV) (non-zero mean, unequal variances, correlations of both signs)
  *       with the affine flow x = MEAN + (0.3, -0.2, 0.1) + 1.3 chol(COV) z (wrong scale and shift);
  *   (b) Neal's funnel (dim 3, x_0 ~ N(0, 3)) with the funnel flow at beta = 0.5 (conditional scale wrong by sqrt 2).
  * MCMC: C independent chains start at draws of the imperfect flow (as the reference does), run a burn-in, then T
  * recorded steps. Per chain c: m_c = mean_t x_ct, v_c = mean_t (x_ct - mu)^2 (mu exact). The chains are independent,
  * so SE(mean_c m_c) = sd_c(m_c) / sqrt(C) = sd / sqrt(ESS) with the ESS the chains imply; same for v_c.
- * Pass iff |estimate - truth| < 4 SE. Neural IS: self-normalised estimates with their delta-method SE,
- * sqrt(sum_i wbar_i^2 (f(x_i) - E^)^2), same z; log Z^ within 4 se + se^2 / 2 (its Jensen bias) of the truth.
+ * Pass iff |estimate - truth| < 5 SE. Neural IS: self-normalised estimates with their delta-method SE,
+ * sqrt(sum_i wbar_i^2 (f(x_i) - E^)^2), same z; log Z^ within 5 se + se^2 / 2 (its Jensen bias) of the truth.
  * NeuTra at temperature 2 targets pi^(1/2) = N(MEAN, 2 COV) (applied once; the reference's double division would
  * give N(MEAN, 4 COV) here).
  */
@@ -33,7 +34,7 @@ import { COV, MEAN, TRANSPORT_CASES } from '../unit/transport-fixtures.js';
 
 before(() => useBackend('wasm'));
 
-const Z = 4;
+const Z = 5;
 const CHAINS = 400;
 const BURN_IN = 40;
 const DRAWS = 120;
