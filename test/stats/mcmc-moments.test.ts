@@ -5,8 +5,9 @@
  * T recorded steps. Per chain c: m_c = mean_t x_ct and v_c = mean_t (x_ct - mu)^2 (mu exact). The chains are
  * independent, so the Monte Carlo standard error of mean_c m_c is sd_c(m_c) / sqrt(C) whatever the
  * autocorrelation inside a chain (it is sd / sqrt(ESS) with the ESS implied by the chains); same for v_c.
- * Pass iff |estimate - truth| < z * SE with z = 4.5, for every coordinate (40 checks, C = 1000 chains: normal tails,
- * 6.8e-6 each, 2.7e-4 in all; test/README.md).
+ * Same for the off-diagonal covariances of the 3-d Gaussian (per chain: mean_t (x_ctj - mu_j)(x_ctk - mu_k)), which
+ * per-coordinate checks cannot see. Pass iff |estimate - truth| < z * SE with z = 4.5, for every coordinate and
+ * pair (55 checks, C = 1000 chains: normal tails, 6.8e-6 each, 3.7e-4 in all; test/README.md).
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { advance } from '../../lib/core/memory.js';
 import { foldIn, key, normal, split } from '../../lib/core/random.js';
 import { hmc, imh, isir, mala, rwmh, type ChainState, type Kernel } from '../../lib/samplers/mcmc/index.js';
 import { useBackend } from '../helpers/backends.js';
+import { meanAndSe } from '../helpers/stats.js';
 import { ChainMoments, correlatedGaussian, proposalFor, skewedMixture, type TestTarget } from '../unit/mcmc-fixtures.js';
 
 before(() => useBackend('wasm'));
@@ -63,6 +65,32 @@ const CASES: Case[] = [
   },
 ];
 
+const PAIRS: [number, number][] = [[0, 1], [0, 2], [1, 2]];
+
+/** Per-chain means of (x_j - mu_j)(x_k - mu_k) for PAIRS (mu exact); the estimate and its SE over chains. */
+class ChainCrossMoments {
+  private readonly sums: Float64Array;
+  private draws = 0;
+  constructor(private readonly numChains: number, private readonly exactMean: number[]) {
+    this.sums = new Float64Array(numChains * PAIRS.length);
+  }
+  record(position: tf.Tensor2D): void {
+    if (this.exactMean.length < 3) return;
+    const x = position.dataSync();
+    const d = this.exactMean.length;
+    for (let c = 0; c < this.numChains; c++) {
+      PAIRS.forEach(([j, k], p) => {
+        this.sums[c * PAIRS.length + p] += (x[c * d + j] - this.exactMean[j]) * (x[c * d + k] - this.exactMean[k]);
+      });
+    }
+    this.draws++;
+  }
+  estimate(j: number, k: number): [number, number] {
+    const p = PAIRS.findIndex(([a, b]) => a === j && b === k);
+    return meanAndSe(Array.from({ length: this.numChains }, (_, c) => this.sums[c * PAIRS.length + p] / this.draws));
+  }
+}
+
 let targets: TestTarget[];
 before(() => {
   targets = [correlatedGaussian(), skewedMixture()];
@@ -81,6 +109,7 @@ for (const c of CASES) {
         let state = await kernel.init(start);
         start.dispose();
         const moments = new ChainMoments(CHAINS, target.mean);
+        const cross = new ChainCrossMoments(CHAINS, target.mean);
         let acceptance = 0;
         for (let i = 0; i < c.burnIn + c.draws; i++) {
           let info: tf.Tensor | null = null;
@@ -91,6 +120,7 @@ for (const c of CASES) {
           });
           if (i >= c.burnIn) {
             moments.record(state.position);
+            cross.record(state.position);
             acceptance += (info as unknown as tf.Tensor).dataSync()[0] / c.draws;
           }
           (info as unknown as tf.Tensor).dispose();
@@ -108,6 +138,15 @@ for (const c of CASES) {
           );
           assert.ok(Math.abs(zMean) < Z, `${c.name} ${target.name} ${lines[j]}`);
           assert.ok(Math.abs(zVar) < Z, `${c.name} ${target.name} ${lines[j]}`);
+        }
+        if (target.covariance) {
+          for (const [j, k] of PAIRS) {
+            const [cov, se] = cross.estimate(j, k);
+            const exact = target.covariance[j][k];
+            const line = `cov(x${j}, x${k}) ${cov.toFixed(4)} (exact ${exact}, SE ${se.toFixed(4)}, z ${((cov - exact) / se).toFixed(2)})`;
+            lines.push(line);
+            assert.ok(Math.abs(cov - exact) < Z * se, `${c.name} ${target.name} ${line}`);
+          }
         }
         console.log(`# ${c.name} on ${target.name}: mean acceptance ${acceptance.toFixed(3)}\n#   ${lines.join('\n#   ')}`);
       });
