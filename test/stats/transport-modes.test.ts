@@ -95,7 +95,7 @@ async function finalModes(
     let rate: tf.Tensor | null = null;
     state = advance(state, (s) => {
       const out = kernel.step(foldIn(key(seed), i), s, params);
-      const global = out.info.globalAcceptanceRate;
+      const global = (out.info as { globalAcceptanceRate?: tf.Tensor1D }).globalAcceptanceRate;
       if (global) rate = tf.keep(tf.mean(global));
       return out.state;
     });
@@ -173,7 +173,7 @@ for (const [dimName, means] of Object.entries(MEANS)) {
       const kernel = neutra((l) => mala(l), s.flow, s.target);
       const start = startInModeZero(means, 40);
       // The latent scale is about 1 / 2.5 of the data scale along the mode axis: a proportionally smaller step.
-      const { labels } = await finalModes(s.target, kernel, { stepSize: STEP_SIZE / 4 }, CYCLES * (1 + LOCAL_STEPS), start, 41, (st) => st.dataPosition as tf.Tensor2D);
+      const { labels } = await finalModes(s.target, kernel, { stepSize: STEP_SIZE / 4 }, CYCLES * (1 + LOCAL_STEPS), start, 41, (st) => (st as { dataPosition?: tf.Tensor2D }).dataPosition as tf.Tensor2D);
       const f = fractionInModeZero(labels);
       console.log(`# NeuTra-MALA (${dimName}): fraction in mode 0 = ${f.toFixed(3)}`);
       assert.ok(f > 0.99, `NeuTra-MALA should not cross between modes here (fraction in mode 0: ${f})`);

@@ -136,6 +136,6 @@ test('NeuTra-MALA at temperature 2 targets pi^(1/2) = N(MEAN, 2 COV): the temper
   const kernel = neutra((l) => mala(l), s.flow, s.target, { temperature: 2 });
   const start = flowDistribution(s.flow).sample(key(91), CHAINS);
   const variance = COV.map((row, i) => 2 * row[i]);
-  await checkMoments('NeuTra-MALA, temperature 2', kernel, { stepSize: 0.3 }, (st) => st.dataPosition as tf.Tensor2D, start, 92, MEAN, variance);
+  await checkMoments('NeuTra-MALA, temperature 2', kernel, { stepSize: 0.3 }, (st) => (st as { dataPosition?: tf.Tensor2D }).dataPosition as tf.Tensor2D, start, 92, MEAN, variance);
   start.dispose();
 });

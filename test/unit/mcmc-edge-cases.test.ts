@@ -4,7 +4,8 @@
  *     holds a NaN log-density (rwmh, mala, hmc, elliptical slice);
  *  2. i-SIR gives a +Infinity importance weight (finite target, proposal density 0) the whole mass;
  *  3. a proposal with log-density +Infinity (or NaN) mid-run is rejected, so the cached log-density always
- *     equals the target's at the chain's position and stays finite.
+ *     equals the target's at the chain's position and stays finite; `info.isInvalid` marks exactly those
+ *     rejections (issue 13: runChain counts them).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +45,7 @@ const KERNELS: { name: string; make: (t: Target) => Kernel<ChainState, any>; par
 /** Run `steps` steps; after each, compare the cached log-density with the target's at the position. */
 async function runChecked(kernel: Kernel<ChainState, any>, target: Target, x0: tf.Tensor2D, params: Record<string, unknown>, steps: number) {
   let state = await kernel.init(x0);
+  let numInvalid = 0;
   const k = key(11);
   for (let i = 0; i < steps; i++) {
     const before = Array.from(await state.logDensity.data());
@@ -52,9 +54,22 @@ async function runChecked(kernel: Kernel<ChainState, any>, target: Target, x0: t
     const fresh = tf.tidy(() => target.logDensity(next.position));
     const actual = Array.from(await fresh.data());
     const accepted = Array.from(await info.isAccepted.data());
-    const logAcceptance = info.logAcceptance ? Array.from(await info.logAcceptance.data()) : null;
+    const logAcceptanceTensor = (info as { logAcceptance?: tf.Tensor1D }).logAcceptance;
+    const logAcceptance = logAcceptanceTensor ? Array.from(await logAcceptanceTensor.data()) : null;
+    const isInvalid = Array.from(await info.isInvalid.data());
     fresh.dispose();
     for (let c = 0; c < cached.length; c++) {
+      if (isInvalid[c] === 1) {
+        numInvalid++;
+        assert.equal(accepted[c], 0, `${kernel.name} step ${i} chain ${c}: an invalid proposal was accepted`);
+      }
+      // From a finite log-density, a log-acceptance of +Infinity means a proposal at +Infinity; NaN is invalid too.
+      if (logAcceptance && (Number.isNaN(logAcceptance[c]) || (Number.isFinite(before[c]) && logAcceptance[c] === Infinity))) {
+        assert.equal(isInvalid[c], 1, `${kernel.name} step ${i} chain ${c}: log-acceptance ${logAcceptance[c]} not marked invalid`);
+      }
+      if (logAcceptance && Number.isFinite(logAcceptance[c])) {
+        assert.equal(isInvalid[c], 0, `${kernel.name} step ${i} chain ${c}: a finite log-acceptance marked invalid`);
+      }
       assert.ok(!Number.isNaN(cached[c]) && cached[c] !== Infinity, `${kernel.name} step ${i} chain ${c}: cached log-density ${cached[c]}`);
       assert.ok(
         cached[c] === actual[c] || (Number.isFinite(actual[c]) && Math.abs(cached[c] - actual[c]) <= 1e-5 * (1 + Math.abs(actual[c]))),
@@ -72,7 +87,7 @@ async function runChecked(kernel: Kernel<ChainState, any>, target: Target, x0: t
   }
   const final = Array.from(await state.logDensity.data());
   tf.dispose(Object.values(state));
-  return final;
+  return { final, numInvalid };
 }
 
 for (const { name, make, params } of KERNELS) {
@@ -80,7 +95,7 @@ for (const { name, make, params } of KERNELS) {
     const target = boxTarget(0, 1, 0.5);
     // 32 chains just outside the unit box (every start has log-density -Infinity)
     const x0 = tf.tidy(() => tf.add(1.15, tf.mul(0.05, tf.abs(normal(key(3), [32, 2]))))) as tf.Tensor2D;
-    const final = await runChecked(make(target), target, x0, params, 60);
+    const { final } = await runChecked(make(target), target, x0, params, 60);
     x0.dispose();
     const inside = final.filter(Number.isFinite).length;
     assert.ok(inside >= 30, `${name}: only ${inside} / 32 chains reached the support after 60 steps`);
@@ -90,8 +105,11 @@ for (const { name, make, params } of KERNELS) {
     // +Infinity on the strip x0 > 0.8 inside the box: chains started near it propose into it often
     const target = boxTarget(0, 1, 0.5, (x) => tf.cast(tf.greater(tf.slice(x, [0, 0], [-1, 1]).reshape([-1]), 0.8), 'float32') as tf.Tensor1D);
     const x0 = tf.tidy(() => tf.add(tf.tensor2d([[0.7, 0.5]]), tf.mul(0.03, normal(key(5), [32, 2])))) as tf.Tensor2D;
-    await runChecked(make(target), target, x0, params, 30);
+    const { numInvalid } = await runChecked(make(target), target, x0, params, 30);
     x0.dispose();
+    // The Metropolis kernels propose into the +Infinity strip and reject those moves as invalid; elliptical slice
+    // shrinks past them (its isInvalid marks chains that found no point at all).
+    if (name !== 'ellipticalSlice') assert.ok(numInvalid > 0, `${name}: no proposal was marked invalid`);
   });
 }
 

@@ -246,3 +246,34 @@ test('log Z standard error: without resampling it is the importance-sampling one
   // uniform weights and distinct ancestors after a resampling (systematic): the estimate is negative, reported as NaN
   assert.ok(Number.isNaN(logZStandardError(new Float64Array(n), eve, 1)));
 });
+
+test('an error inside the move kernel names SMC, the level and the step, and leaks nothing (issue 11)', async () => {
+  const baseline = tf.memory().numTensors;
+  // A misspelt kernel parameter fails in the kernel's step at level 1.
+  await assert.rejects(
+    smc(key(9), { ...baseOptions(), params: { stepsize: 0.5 } as never }),
+    (err: Error) =>
+      /^smc: level 1 \(beta = [0-9.e-]+\): the move's kernel mala failed at MCMC step 1 of \d+: mala\.step: option "params\.stepsize" = 0\.5, expected no such parameter; did you mean "stepSize"\?/.test(err.message),
+  );
+  assert.equal(tf.memory().numTensors, baseline);
+  // A kernel that throws from its third level on, at its second step: the message says which level and step.
+  let built = 0;
+  const failing = (t: Target): Kernel<MalaState, MalaParams> => {
+    const inner = mala(t);
+    const level = ++built;
+    let steps = 0;
+    return {
+      ...inner,
+      step: (k, s, p) => {
+        if (level >= 3 && ++steps === 2) throw new Error('user kernel failed');
+        return inner.step(k, s, p);
+      },
+    };
+  };
+  await assert.rejects(
+    smc(key(9), { ...baseOptions(), kernel: failing, schedule: Array.from(linearSchedule(4)) }),
+    (err: Error) => /^smc: level 3 \(beta = 0\.75\): the move's kernel mala failed at MCMC step 2 of \d+: user kernel failed$/.test(err.message) && (err.cause as Error)?.message === 'user kernel failed',
+  );
+  assert.equal(tf.memory().numTensors, baseline);
+  await assert.rejects(ais(key(9), { ...baseOptions(), kernel: failing }), /ais: level \d+ \(beta = [0-9.e-]+\): the move's kernel mala failed/);
+});

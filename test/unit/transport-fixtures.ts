@@ -33,7 +33,7 @@ export interface TransportCase {
 }
 
 const position = (s: ChainState) => s.position;
-const dataPosition = (s: ChainState) => s.dataPosition as tf.Tensor2D;
+const dataPosition = (s: ChainState) => (s as { dataPosition?: tf.Tensor2D }).dataPosition as tf.Tensor2D;
 
 /** Every transport MCMC sampler, with the paper's small-scale settings (spec section 1.10) scaled down. */
 export const TRANSPORT_CASES: TransportCase[] = [

@@ -116,11 +116,12 @@ for (const c of CASES) {
     const other = await run(3);
     assert.deepEqual(a.state.position.dataSync(), b.state.position.dataSync());
     assert.notDeepEqual(a.state.position.dataSync(), other.state.position.dataSync());
-    const expected = ['acceptanceRate', 'isAccepted', 'globalAcceptanceRate', 'globalIsAccepted', 'localAcceptanceRate', 'localIsAccepted'];
+    const expected = ['acceptanceRate', 'isAccepted', 'isInvalid', 'globalAcceptanceRate', 'globalIsAccepted', 'localAcceptanceRate', 'localIsAccepted'];
     if (c.ess) expected.push('globalEss');
     assert.deepEqual(Object.keys(a.info).sort(), expected.sort());
-    const read = (f: string) => Array.from(a.info[f].dataSync());
-    for (const f of expected) assert.equal(a.info[f].shape[0], 32, f);
+    const infoFields = a.info as unknown as Record<string, tf.Tensor>;
+    const read = (f: string) => Array.from(infoFields[f].dataSync());
+    for (const f of expected) assert.equal(infoFields[f].shape[0], 32, f);
     // acceptanceRate is the mean over the cycle's sub-steps of the sub-kernels' rates.
     const g = read('globalAcceptanceRate');
     const l = read('localAcceptanceRate');
@@ -140,7 +141,7 @@ test('runChain drives a global-local kernel; recordSubsteps keeps every sub-step
   const result = await runChain(key(5), kernel, x0, {
     numSteps: 6,
     params: { global: { numParticles: 4 }, local: { stepSize: 0.2 } },
-    transform: (s) => s.substeps,
+    transform: (s) => s.substeps as tf.Tensor3D,
   });
   assert.deepEqual(result.samples.shape, [6, 8, 4, 3]);
   // The last recorded sub-step of the last cycle is the state's position.

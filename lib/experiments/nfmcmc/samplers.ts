@@ -31,9 +31,9 @@ import { mala, type MalaParams } from '../../samplers/mcmc/mala.js';
 import { adaptSharedStepSize } from '../../samplers/mcmc/stepSizeAdaptation.js';
 import { RunAbortedError, runChain, type RunChainOptions, type RunChainResult } from '../../samplers/runChain.js';
 import { flowProposal } from '../../samplers/transport/flowProposals.js';
-import { flex2mcmc } from '../../samplers/transport/globalLocal.js';
+import { flex2mcmc, type GlobalLocalState } from '../../samplers/transport/globalLocal.js';
 import { neuralImportanceSampling } from '../../samplers/transport/neuralImportanceSampling.js';
-import { neutra } from '../../samplers/transport/neutra.js';
+import { neutra, type NeutraState } from '../../samplers/transport/neutra.js';
 import { throwIfAborted } from '../progress.js';
 import type { Target } from '../../targets/target.js';
 
@@ -245,7 +245,7 @@ export async function runSampler(
         sampler === 'MALA'
           ? (mala(target) as unknown as Kernel<ChainState, MalaParams>)
           : (neutra((latent) => mala(latent), flow, target) as unknown as Kernel<ChainState, MalaParams>);
-      const transform = sampler === 'MALA' ? undefined : (s: ChainState) => s.dataPosition;
+      const transform = sampler === 'MALA' ? undefined : (s: ChainState) => (s as NeutraState).dataPosition;
       const warm = await warmUpStepSize(kWarm, kernel, start, numWarmup, initialStepSize, signal);
       let from: ChainState | tf.Tensor2D = warm.state;
       if (restart) {
@@ -275,7 +275,7 @@ export async function runSampler(
         const result = await run(kRun, kernel as unknown as Kernel<ChainState, never>, from, {
           numSteps: Math.ceil(numSteps / movesPerCycle),
           params: { global: { numParticles: settings.flex2Particles }, local: { stepSize: warm.stepSize } } as never,
-          transform: (s) => s.substeps,
+          transform: (s) => (s as GlobalLocalState).substeps as tf.Tensor3D,
           signal,
         });
         disposeState(result.state);

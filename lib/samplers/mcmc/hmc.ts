@@ -13,13 +13,18 @@ import { sumSquares } from '../../core/ops.js';
 import { normal, split, uniform, type Key } from '../../core/random.js';
 import { checkInteger, checkInterval } from '../../core/validate.js';
 import { logDensityAndGrad, type Target } from '../../targets/target.js';
-import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
+import type { ChainState, Kernel, MetropolisInfo, StepSize } from './kernel.js';
 import { checkStepInputs, initialGradientState, invalid, metropolisAccept, perChainColumn } from './metropolis.js';
 
-export interface HmcState extends ChainState {
+export type HmcState = ChainState & {
   /** grad log pi at `position`, [n, d]. */
   grad: tf.Tensor2D;
-}
+};
+
+/** The info of an HMC step: also the energy error H(x', p') - H(x, p) per chain, [n]. */
+export type HmcInfo = MetropolisInfo & {
+  energyChange: tf.Tensor1D;
+};
 
 /** A diagonal inverse mass matrix shared by all chains ([d]) or one per chain ([n, d]). */
 export type InverseMassMatrix = tf.Tensor1D | tf.Tensor2D;
@@ -42,6 +47,9 @@ export type PhasePoint = {
   logDensity: tf.Tensor1D;
   grad: tf.Tensor2D;
 };
+
+/** The keys of HmcParams (any other key in `params` is an error). */
+const HMC_PARAMS = ['stepSize', 'numIntegrationSteps', 'inverseMassMatrix', 'jitter'] as const;
 
 /** K(p) = 1/2 sum_j m^{-1}_j p_j^2 per chain, [n]. */
 export function kineticEnergy(momentum: tf.Tensor2D, inverseMassMatrix?: InverseMassMatrix): tf.Tensor1D {
@@ -101,7 +109,7 @@ export function velocityVerlet(
 }
 
 /** The HMC kernel for `target`; `info` also holds `logAcceptance` and `energyChange` = H(x', p') - H(x, p), [n]. */
-export function hmc(target: Target): Kernel<HmcState, HmcParams> {
+export function hmc(target: Target): Kernel<HmcState, HmcParams, HmcInfo> {
   const name = 'hmc';
   return {
     name,
@@ -109,9 +117,9 @@ export function hmc(target: Target): Kernel<HmcState, HmcParams> {
     init(position: tf.Tensor2D): Promise<HmcState> {
       return initialGradientState(`${name}.init`, target, position);
     },
-    step(key: Key, state: HmcState, params: HmcParams): { state: HmcState; info: StepInfo } {
+    step(key: Key, state: HmcState, params: HmcParams): { state: HmcState; info: HmcInfo } {
       const where = `${name}.step`;
-      const { n, options, stepSize } = checkStepInputs(where, target, state, params, ['grad']);
+      const { n, options, stepSize } = checkStepInputs(where, target, state, params, ['grad'], HMC_PARAMS);
       const numSteps = checkInteger(where, 'numIntegrationSteps', options.numIntegrationSteps, 1);
       const inverseMassMatrix = checkInverseMassMatrix(where, options.inverseMassMatrix, n, target.dim);
       const jitter = checkInterval(where, 'jitter', options.jitter ?? 0, '[0, 1)');

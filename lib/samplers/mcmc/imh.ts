@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { split, type Key } from '../../core/random.js';
 import { checkPositions, type Target } from '../../targets/target.js';
-import type { ChainState, Kernel, StepInfo } from './kernel.js';
-import { checkInitialState, checkState, initialPosition, invalid, metropolisAccept } from './metropolis.js';
+import { stateFields, type ChainState, type Kernel, type MetropolisInfo } from './kernel.js';
+import { checkInitialState, checkParams, checkState, initialPosition, invalid, metropolisAccept } from './metropolis.js';
 
 /** An independent proposal lambda: exact draws and a normalised (or consistently unnormalised) log-density. */
 export interface IndependentProposal {
@@ -21,10 +21,10 @@ export interface IndependentProposal {
   logDensity(x: tf.Tensor2D): tf.Tensor1D;
 }
 
-export interface ImhState extends ChainState {
+export type ImhState = ChainState & {
   /** log lambda(position), [n]. */
   logProposalDensity: tf.Tensor1D;
-}
+};
 
 /** IMH takes no parameters (the proposal is fixed when the kernel is built). */
 export type ImhParams = Record<string, never>;
@@ -61,13 +61,13 @@ export async function initialProposalState(
 
 /** The cached log lambda of a state, or its recomputation when the state comes from another kernel. */
 export function withProposalDensity(state: ChainState, proposal: IndependentProposal): ImhState {
-  const cached = state.logProposalDensity;
+  const cached = stateFields(state).logProposalDensity;
   if (cached instanceof tf.Tensor && !cached.isDisposed) return state as ImhState;
   return { ...state, logProposalDensity: proposal.logDensity(state.position) } as ImhState;
 }
 
 /** The IMH kernel for `target` with proposal `proposal`; `info` also holds `logAcceptance` [n]. */
-export function imh(target: Target, proposal: IndependentProposal): Kernel<ImhState, ImhParams> {
+export function imh(target: Target, proposal: IndependentProposal): Kernel<ImhState, ImhParams, MetropolisInfo> {
   const name = 'imh';
   checkProposal(name, proposal);
   return {
@@ -76,10 +76,10 @@ export function imh(target: Target, proposal: IndependentProposal): Kernel<ImhSt
     init(position: tf.Tensor2D): Promise<ImhState> {
       return initialProposalState(`${name}.init`, target, proposal, position);
     },
-    step(key: Key, state: ImhState, params?: ImhParams): { state: ImhState; info: StepInfo } {
+    step(key: Key, state: ImhState, params?: ImhParams): { state: ImhState; info: MetropolisInfo } {
       const where = `${name}.step`;
       const n = checkState(where, target, state);
-      if (params != null && typeof params !== 'object') invalid(where, 'params', params, 'an options object or nothing');
+      if (params != null) checkParams(where, params, []);
       return tf.tidy(() => {
         const [kProposal, kAccept] = split(key, 2);
         const current = withProposalDensity(state, proposal);

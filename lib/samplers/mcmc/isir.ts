@@ -32,6 +32,15 @@ export interface IsirParams {
   numParticles: number;
 }
 
+/**
+ * The info of an i-SIR step: also the importance ESS of each chain's candidates in [1, N] and the index of the
+ * chosen one (0: the current state), [n]; `isInvalid` marks chains whose candidates were all invalid (they stay).
+ */
+export type IsirInfo = StepInfo & {
+  ess: tf.Tensor1D;
+  selectedIndex: tf.Tensor1D;
+};
+
 /** Log-weights of invalid candidates (NaN, infinite): far below any real log-weight, yet finite. */
 const INVALID_LOG_WEIGHT = -1e30;
 
@@ -43,7 +52,7 @@ function stackCandidates(current: tf.Tensor, fresh: tf.Tensor, n: number, m: num
 }
 
 /** The i-SIR kernel for `target` with proposal `proposal`. */
-export function isir(target: Target, proposal: IndependentProposal): Kernel<IsirState, IsirParams> {
+export function isir(target: Target, proposal: IndependentProposal): Kernel<IsirState, IsirParams, IsirInfo> {
   const name = 'isir';
   checkProposal(name, proposal);
   return {
@@ -52,10 +61,10 @@ export function isir(target: Target, proposal: IndependentProposal): Kernel<Isir
     init(position: tf.Tensor2D): Promise<IsirState> {
       return initialProposalState(`${name}.init`, target, proposal, position);
     },
-    step(key: Key, state: IsirState, params: IsirParams): { state: IsirState; info: StepInfo } {
+    step(key: Key, state: IsirState, params: IsirParams): { state: IsirState; info: IsirInfo } {
       const where = `${name}.step`;
       const n = checkState(where, target, state);
-      const numParticles = checkParams(where, params).numParticles;
+      const numParticles = checkParams(where, params, ['numParticles']).numParticles;
       if (typeof numParticles !== 'number' || !Number.isInteger(numParticles) || numParticles < 2) {
         invalid(where, 'numParticles', numParticles, 'an integer >= 2 (the current state plus at least one proposal)');
       }
@@ -105,11 +114,12 @@ export function isir(target: Target, proposal: IndependentProposal): Kernel<Isir
         const logNormalised = tf.sub(shifted, logSumExp(shifted, 1, true));
         const normalised = tf.exp(logNormalised);
         const currentWeight = tf.reshape(tf.slice(normalised, [0, 0], [n, 1]), [n]);
-        const info: StepInfo = {
+        const info: IsirInfo = {
           acceptanceRate: tf.sub(1, currentWeight) as tf.Tensor1D,
           isAccepted: tf.mul(tf.cast(tf.notEqual(chosen, 0), 'float32'), chosenValid) as tf.Tensor1D,
+          isInvalid: tf.sub(1, chosenValid) as tf.Tensor1D,
           ess: tf.div(1, tf.sum(tf.square(normalised), 1)) as tf.Tensor1D,
-          selectedIndex: chosen,
+          selectedIndex: chosen as tf.Tensor1D,
         };
         return { state: next, info };
       });

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sumSquares } from '../../core/ops.js';
 import { foldIn, normal, split, type Key } from '../../core/random.js';
 import { logDensityAndGrad, type Target } from '../../targets/target.js';
-import type { ChainState, StepInfo, StepSize } from './kernel.js';
+import type { ChainState, MetropolisInfo, StepSize } from './kernel.js';
 import { metropolisAccept, perChainColumn } from './metropolis.js';
 
 /** A step size broadcast against rows [n, d]: a number, or a per-chain column [n, 1] (`perChainColumn`). */
@@ -79,9 +79,9 @@ export function langevinLogProposalDensity(
 }
 
 /** A chain state with what MALA needs at its position: the log-density and its gradient ∇log π, [n, d]. */
-export interface LangevinState extends ChainState {
+export type LangevinState = ChainState & {
   grad: tf.Tensor2D;
-}
+};
 
 /**
  * The MALA log-acceptance of the move current -> proposed made with noise ξ (`langevinProposal`):
@@ -99,7 +99,7 @@ export function malaLogAcceptance(current: LangevinState, proposed: LangevinStat
  * proposal, the log-acceptance and the batched Metropolis accept (`metropolisAccept`). `key` is split in two
  * (noise, accept). No checks: the `mala` kernel checks its inputs. Call inside a tidy scope.
  */
-export function malaStep(key: Key, target: Target, state: LangevinState, stepSize: StepSize): { state: LangevinState; info: StepInfo } {
+export function malaStep(key: Key, target: Target, state: LangevinState, stepSize: StepSize): { state: LangevinState; info: MetropolisInfo } {
   const [kNoise, kAccept] = split(key, 2);
   const { proposal, noise } = langevinProposal(kNoise, state.position, state.grad, stepSize);
   const next = logDensityAndGrad(target, proposal);

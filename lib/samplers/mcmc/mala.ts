@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Key } from '../../core/random.js';
 import type { Target } from '../../targets/target.js';
-import type { Kernel, StepInfo, StepSize } from './kernel.js';
+import type { Kernel, MetropolisInfo, StepSize } from './kernel.js';
 import { malaStep, type LangevinState } from './langevin.js';
 import { checkStepInputs, initialGradientState } from './metropolis.js';
 
@@ -23,7 +23,7 @@ export interface MalaParams {
 }
 
 /** The MALA kernel for `target`; `info` also holds `logAcceptance` [n] (NaN means rejected). */
-export function mala(target: Target): Kernel<MalaState, MalaParams> {
+export function mala(target: Target): Kernel<MalaState, MalaParams, MetropolisInfo> {
   const name = 'mala';
   return {
     name,
@@ -31,7 +31,7 @@ export function mala(target: Target): Kernel<MalaState, MalaParams> {
     init(position: tf.Tensor2D): Promise<MalaState> {
       return initialGradientState(`${name}.init`, target, position);
     },
-    step(key: Key, state: MalaState, params: MalaParams): { state: MalaState; info: StepInfo } {
+    step(key: Key, state: MalaState, params: MalaParams): { state: MalaState; info: MetropolisInfo } {
       const { stepSize } = checkStepInputs(`${name}.step`, target, state, params, ['grad']);
       return tf.tidy(() => malaStep(key, target, state, stepSize));
     },

@@ -9,7 +9,7 @@ import { readAll } from '../../core/readback.js';
 import { uniform, type Key } from '../../core/random.js';
 import { describeValue, invalidOption } from '../../core/validate.js';
 import { checkFinite, checkPositions, logDensityAndGrad, type Target } from '../../targets/target.js';
-import type { ChainState, StepInfo, StepSize } from './kernel.js';
+import { stateFields, type ChainState, type MetropolisInfo, type StepSize } from './kernel.js';
 
 /**
  * Throw `where: option "option" = value, expected ...` (the error format of DESIGN.md section 3), the value in
@@ -20,10 +20,34 @@ export function invalid(where: string, option: string, value: unknown, expected:
 }
 
 /**
+ * Positions given as rows of numbers (`[[0, 1], [2, 3]]`: n rows of d numbers) as a float32 tensor [n, d], or an
+ * error naming the first row that is not an array of `dim` numbers.
+ */
+export function positionsFromRows(where: string, rows: unknown[], dim: number): tf.Tensor2D {
+  if (rows.length < 1) invalid(where, 'position', rows, `at least one row of ${dim} numbers`);
+  rows.forEach((row, i) => {
+    if (!Array.isArray(row) || row.length !== dim || !row.every((v) => typeof v === 'number')) {
+      invalid(where, `position[${i}]`, row, `an array of ${dim} numbers (positions are [n, ${dim}]: a tf.Tensor2D or n rows of ${dim} numbers)`);
+    }
+  });
+  return tf.tensor2d(rows as number[][], [rows.length, dim], 'float32');
+}
+
+/**
  * Check an initial position ([n, d] float tensor with finite entries; one read-back, at the boundary only) and
  * return a clone that the new state owns, so that disposing the state never disposes the caller's tensor.
  */
 export async function initialPosition(where: string, target: Target, position: unknown): Promise<tf.Tensor2D> {
+  if (Array.isArray(position)) {
+    const x = positionsFromRows(where, position, target.dim);
+    try {
+      await checkFinite(where, x);
+    } catch (err) {
+      x.dispose();
+      throw err;
+    }
+    return x;
+  }
   checkPositions(where, position, target.dim);
   if (position.dtype !== 'float32') invalid(where, 'position', position, 'a float32 tensor');
   if (position.shape[0] < 1) invalid(where, 'position', position, `at least one chain, shape [n >= 1, ${target.dim}]`);
@@ -38,11 +62,12 @@ export async function initialPosition(where: string, target: Target, position: u
  * (outside the support) is allowed: such chains accept any move.
  */
 export async function checkInitialState<S extends ChainState>(where: string, state: S): Promise<S> {
+  const fields = stateFields(state);
   const fail = (message: string): never => {
-    tf.dispose(Object.values(state));
+    tf.dispose(Object.values(fields));
     throw new Error(`${where}: ${message}`);
   };
-  const grad = state.grad;
+  const grad = fields.grad;
   // One round trip for both reads.
   const [values, g] = await readAll(grad ? [state.logDensity, grad] : [state.logDensity]);
   for (let i = 0; i < values.length; i++) {
@@ -120,18 +145,29 @@ export function checkStepSize(where: string, stepSize: unknown, numChains: numbe
   return invalid(where, option, stepSize, `a finite number > 0 or a tf.Tensor1D of ${numChains} per-chain step sizes`);
 }
 
-/** Check that `params` is an object (kernels read named options from it). */
-export function checkParams(where: string, params: unknown): Record<string, unknown> {
+/**
+ * Check that `params` is an object (kernels read named options from it) holding only the `known` keys: a
+ * misspelt key (`stepsize` for `stepSize`) would otherwise be ignored silently. The error names the key that
+ * matches up to case, when there is one.
+ */
+export function checkParams(where: string, params: unknown, known: readonly string[]): Record<string, unknown> {
   if (params == null || typeof params !== 'object' || params instanceof tf.Tensor) {
-    invalid(where, 'params', params, 'an options object, e.g. { stepSize: 0.1 }');
+    invalid(where, 'params', params, `an options object, e.g. { ${known[0] ?? 'stepSize'}: ... }`);
+  }
+  for (const name of Object.keys(params)) {
+    if (known.includes(name)) continue;
+    const near = known.find((k) => k.toLowerCase() === name.toLowerCase());
+    const hint = near ? `did you mean "${near}"? ` : '';
+    const list = known.length > 0 ? `known parameters: ${known.join(', ')}` : 'this kernel takes no parameters';
+    invalid(where, `params.${name}`, (params as Record<string, unknown>)[name], `no such parameter; ${hint}${list}`);
   }
   return params as Record<string, unknown>;
 }
 
 /**
  * The checks that open `step` in the kernels driven by a step size (RWMH, MALA, HMC): the state (holding the
- * per-chain `fields`), the params object and its `stepSize`. Returns the number of chains n, the params and the
- * step size.
+ * per-chain `fields`), the params object (only the `known` keys) and its `stepSize`. Returns the number of chains
+ * n, the params and the step size.
  */
 export function checkStepInputs(
   where: string,
@@ -139,9 +175,10 @@ export function checkStepInputs(
   state: unknown,
   params: unknown,
   fields: readonly string[] = [],
+  known: readonly string[] = ['stepSize'],
 ): { n: number; options: Record<string, unknown>; stepSize: StepSize } {
   const n = checkState(where, target, state, fields);
-  const options = checkParams(where, params);
+  const options = checkParams(where, params, known);
   return { n, options, stepSize: checkStepSize(where, options.stepSize, n) };
 }
 
@@ -173,7 +210,8 @@ export function acceptanceProbability(logAcceptance: tf.Tensor1D): tf.Tensor1D {
  * +Infinity or NaN is always rejected (acceptance rate 0); one at -Infinity is rejected by its log-acceptance, and
  * a chain at -Infinity (outside the support) moves to the first proposal with a finite log-density (its
  * log-acceptance is +Infinity; `select` keeps the accepted value exactly). Returns the new state (fields of
- * `proposal`) and the info `{ acceptanceRate, isAccepted, logAcceptance }`.
+ * `proposal`) and the info `{ acceptanceRate, isAccepted, isInvalid, logAcceptance }`, `isInvalid` marking the
+ * proposals rejected as invalid (NaN or +Infinity log-density, NaN log-acceptance).
  * Call inside a tidy scope (kernels' `step` do).
  */
 export function metropolisAccept<S extends ChainState>(
@@ -181,21 +219,23 @@ export function metropolisAccept<S extends ChainState>(
   logAcceptance: tf.Tensor1D,
   proposal: S,
   current: ChainState,
-): { state: S; info: StepInfo } {
+): { state: S; info: MetropolisInfo } {
   const n = logAcceptance.shape[0];
   const logU = tf.log(uniform(key, [n]));
   // A proposal whose log-density is +Infinity or NaN is rejected (as at init, checkInitialState): accepting it
   // would leave a cached log-density that does not match the position. `x < Infinity` is false for both.
   const admissible = tf.cast(tf.less(proposal.logDensity, Infinity), 'float32') as tf.Tensor1D;
   const isAccepted = tf.mul(tf.cast(tf.less(logU, logAcceptance), 'float32'), admissible) as tf.Tensor1D;
+  const isInvalid = tf.sub(1, tf.mul(admissible, tf.cast(tf.logicalNot(tf.isNaN(logAcceptance)), 'float32'))) as tf.Tensor1D;
+  const keptFields = stateFields(current);
   const state: Record<string, tf.Tensor> = {};
-  for (const [field, proposed] of Object.entries(proposal)) {
-    const kept = current[field];
+  for (const [field, proposed] of Object.entries(stateFields(proposal))) {
+    const kept = keptFields[field];
     if (!kept) throw new Error(`metropolisAccept: the current state has no field "${field}" to blend with`);
     state[field] = select(maskFor(isAccepted, proposed.rank), finiteOr(proposed, kept), kept);
   }
   return {
     state: state as S,
-    info: { acceptanceRate: tf.mul(acceptanceProbability(logAcceptance), admissible) as tf.Tensor1D, isAccepted, logAcceptance },
+    info: { acceptanceRate: tf.mul(acceptanceProbability(logAcceptance), admissible) as tf.Tensor1D, isAccepted, isInvalid, logAcceptance },
   };
 }

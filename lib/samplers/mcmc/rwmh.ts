@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { normal, split, type Key } from '../../core/random.js';
 import type { Target } from '../../targets/target.js';
-import type { ChainState, Kernel, StepInfo, StepSize } from './kernel.js';
+import type { ChainState, Kernel, MetropolisInfo, StepSize } from './kernel.js';
 import { checkInitialState, checkStepInputs, initialPosition, metropolisAccept, perChainColumn } from './metropolis.js';
 
 export type RwmhState = ChainState;
@@ -17,7 +17,7 @@ export interface RwmhParams {
 }
 
 /** The RWMH kernel for `target`; `info` also holds `logAcceptance` [n] (NaN means rejected). */
-export function rwmh(target: Target): Kernel<RwmhState, RwmhParams> {
+export function rwmh(target: Target): Kernel<RwmhState, RwmhParams, MetropolisInfo> {
   const name = 'rwmh';
   return {
     name,
@@ -26,7 +26,7 @@ export function rwmh(target: Target): Kernel<RwmhState, RwmhParams> {
       const x = await initialPosition(`${name}.init`, target, position);
       return checkInitialState(`${name}.init`, { position: x, logDensity: tf.tidy(() => target.logDensity(x)) });
     },
-    step(key: Key, state: RwmhState, params: RwmhParams): { state: RwmhState; info: StepInfo } {
+    step(key: Key, state: RwmhState, params: RwmhParams): { state: RwmhState; info: MetropolisInfo } {
       const { n, stepSize } = checkStepInputs(`${name}.step`, target, state, params);
       return tf.tidy(() => {
         const [kNoise, kAccept] = split(key, 2);

@@ -170,16 +170,24 @@ export async function moveParticles<S extends ChainState, P>(
   } catch (err) {
     // A particle with a NaN or +Infinity density has no business here: name the sampler and the level.
     x.dispose();
-    throw new Error(`${where}: the move's kernel could not start: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`${where}: the move's kernel could not start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   disposeReplaced(x, initial);
   let carry: Carry<S> = { state: initial, acceptanceSum: tf.scalar(0) };
   for (let j = 0; j < numSteps; j++) {
-    carry = advance(carry as unknown as tf.TensorContainer, (c) => {
-      const { state, acceptanceSum } = c as unknown as Carry<S>;
-      const out = kernel.step(foldIn(key, j), state, params);
-      return { state: out.state, acceptanceSum: tf.add(acceptanceSum, tf.mean(out.info.acceptanceRate)) } as unknown as tf.TensorContainer;
-    }) as unknown as Carry<S>;
+    try {
+      carry = advance(carry as unknown as tf.TensorContainer, (c) => {
+        const { state, acceptanceSum } = c as unknown as Carry<S>;
+        const out = kernel.step(foldIn(key, j), state, params);
+        return { state: out.state, acceptanceSum: tf.add(acceptanceSum, tf.mean(out.info.acceptanceRate)) } as unknown as tf.TensorContainer;
+      }) as unknown as Carry<S>;
+    } catch (err) {
+      // An error inside the kernel (bad params, a target failing at the tempered density) names the sampler, the
+      // level and the move step, not only the kernel.
+      tf.dispose(carry as unknown as tf.TensorContainer);
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(`${where}: the move's kernel ${kernel.name} failed at MCMC step ${j + 1} of ${numSteps}: ${message}`, { cause: err });
+    }
   }
   const { position, logDensity } = carry.state;
   const [acceptanceSum, values] = await readAll(move.readLogDensity ? [carry.acceptanceSum, logDensity] : [carry.acceptanceSum]);

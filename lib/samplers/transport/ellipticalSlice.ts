@@ -25,9 +25,17 @@ import { readIfOnHost } from '../../core/readback.js';
 import { checkInteger } from '../../core/validate.js';
 import type { Target } from '../../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from '../mcmc/kernel.js';
-import { checkInitialState, checkState, initialPosition, invalid } from '../mcmc/metropolis.js';
+import { checkInitialState, checkParams, checkState, initialPosition } from '../mcmc/metropolis.js';
 
 export type EllipticalSliceState = ChainState;
+
+/**
+ * The info of an elliptical slice step: also the rejected proposals per chain, `numShrinks` [n]; `isInvalid` marks
+ * the chains that found no point on their slice within `maxShrinks` rounds (they stay where they are).
+ */
+export type EllipticalSliceInfo = StepInfo & {
+  numShrinks: tf.Tensor1D;
+};
 
 export interface EllipticalSliceParams {
   /** Shrinking rounds before a chain gives up and stays (an integer >= 1; default 100). */
@@ -42,7 +50,7 @@ function logLikelihood(logDensity: tf.Tensor1D, z: tf.Tensor2D): tf.Tensor1D {
 }
 
 /** The elliptical slice kernel for `target` (prior N(0, I)); `info.numShrinks` [n] counts the rejected proposals. */
-export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, EllipticalSliceParams> {
+export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, EllipticalSliceParams, EllipticalSliceInfo> {
   const name = 'ellipticalSlice';
   return {
     name,
@@ -51,12 +59,10 @@ export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, El
       const z = await initialPosition(`${name}.init`, target, position);
       return checkInitialState(`${name}.init`, { position: z, logDensity: tf.tidy(() => target.logDensity(z)) });
     },
-    step(key: Key, state: EllipticalSliceState, params?: EllipticalSliceParams): { state: EllipticalSliceState; info: StepInfo } {
+    step(key: Key, state: EllipticalSliceState, params?: EllipticalSliceParams): { state: EllipticalSliceState; info: EllipticalSliceInfo } {
       const where = `${name}.step`;
       const n = checkState(where, target, state);
-      if (params != null && (typeof params !== 'object' || params instanceof tf.Tensor)) {
-        invalid(where, 'params', params, 'an options object { maxShrinks? } or nothing');
-      }
+      if (params != null) checkParams(where, params, ['maxShrinks']);
       const maxShrinks = checkInteger(where, 'maxShrinks', params?.maxShrinks ?? 100, 1);
       const d = target.dim;
       const [kNu, kSlice, kTheta, kShrink] = split(key, 4);
@@ -124,10 +130,10 @@ export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, El
       }
       tf.dispose([nu, logY]);
       const accepted = tf.tidy(() => tf.sub(1, loop.looking)) as tf.Tensor1D;
-      tf.dispose([loop.theta, loop.thetaMin, loop.thetaMax, loop.looking]);
+      tf.dispose([loop.theta, loop.thetaMin, loop.thetaMax]);
       return {
         state: { position: loop.next, logDensity: loop.nextLogDensity },
-        info: { acceptanceRate: accepted, isAccepted: tf.clone(accepted), numShrinks: loop.shrinks },
+        info: { acceptanceRate: accepted, isAccepted: tf.clone(accepted), isInvalid: loop.looking, numShrinks: loop.shrinks },
       };
     },
   };

@@ -16,8 +16,8 @@ import type { Flow } from '../../models/flow.js';
 import { flowDistribution, type FlowBase } from '../../models/flowTarget.js';
 import { checkPositions, type Target } from '../../targets/target.js';
 import { imh, type ImhParams, type ImhState, type IndependentProposal } from '../mcmc/imh.js';
-import { isir, type IsirParams, type IsirState } from '../mcmc/isir.js';
-import type { Kernel } from '../mcmc/kernel.js';
+import { isir, type IsirInfo, type IsirParams, type IsirState } from '../mcmc/isir.js';
+import type { Kernel, MetropolisInfo } from '../mcmc/kernel.js';
 
 /** An independent proposal that may also draw with its log-density in one pass (a FlowDistribution does). */
 export interface ProposalWithLogDensity extends IndependentProposal {
@@ -110,11 +110,11 @@ export function flowProposal(source: ProposalSource, base?: FlowBase): FlowPropo
 }
 
 /** IMH with a flow proposal ("Adaptive IMH" of the spec): `imh(target, flowProposal(source, base))`. */
-export function flowImh(target: Target, source: ProposalSource, base?: FlowBase): Kernel<ImhState, ImhParams> {
+export function flowImh(target: Target, source: ProposalSource, base?: FlowBase): Kernel<ImhState, ImhParams, MetropolisInfo> {
   return imh(target, flowProposal(source, base));
 }
 
 /** i-SIR with a flow proposal ("Adaptive i-SIR" of the spec): `isir(target, flowProposal(source, base))`. */
-export function flowIsir(target: Target, source: ProposalSource, base?: FlowBase): Kernel<IsirState, IsirParams> {
+export function flowIsir(target: Target, source: ProposalSource, base?: FlowBase): Kernel<IsirState, IsirParams, IsirInfo> {
   return isir(target, flowProposal(source, base));
 }

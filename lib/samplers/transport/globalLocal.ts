@@ -25,7 +25,7 @@ import { checkBoolean, checkChoice, checkInteger, checkOptions, invalidOption, v
 import { logDensityAndGrad, type Target } from '../../targets/target.js';
 import { imh, type ImhParams, type IndependentProposal } from '../mcmc/imh.js';
 import { isir, type IsirParams } from '../mcmc/isir.js';
-import type { ChainState, Kernel, StepInfo } from '../mcmc/kernel.js';
+import { stateFields, type ChainState, type Kernel, type StepInfo } from '../mcmc/kernel.js';
 import { mala, type MalaParams } from '../mcmc/mala.js';
 import { checkParams, checkState, invalid } from '../mcmc/metropolis.js';
 
@@ -51,7 +51,25 @@ export interface GlobalLocalParams<GP, LP> {
   local: LP;
 }
 
-export type GlobalLocalState = ChainState;
+/** The local kernel's state (position, logDensity, and grad when it has one), with `substeps` when recorded. */
+export type GlobalLocalState = ChainState & {
+  grad?: tf.Tensor2D;
+  /** The position after every sub-step of the cycle, [n, numGlobalSteps + numLocalSteps, d]. */
+  substeps?: tf.Tensor3D;
+};
+
+/**
+ * The info of a cycle (see the file header): means over the cycle's global / local steps, per chain, [n];
+ * `isInvalid` is 1 where some sub-step rejected an invalid proposal.
+ */
+export type GlobalLocalInfo = StepInfo & {
+  globalAcceptanceRate: tf.Tensor1D;
+  globalIsAccepted: tf.Tensor1D;
+  localAcceptanceRate?: tf.Tensor1D;
+  localIsAccepted?: tf.Tensor1D;
+  /** The global kernel's importance ESS, when it reports one (i-SIR). */
+  globalEss?: tf.Tensor1D;
+};
 
 /** State fields the cycle knows how to rebuild at a new position for the local kernel. */
 const REBUILDABLE = new Set(['position', 'logDensity', 'grad', 'substeps']);
@@ -68,7 +86,7 @@ function checkKernel(where: string, option: string, kernel: unknown, target?: Ta
 }
 
 /** The generic global-local kernel (see the file header). */
-export function globalLocal<GP, LP>(options: GlobalLocalOptions<GP, LP>): Kernel<GlobalLocalState, GlobalLocalParams<GP, LP>> {
+export function globalLocal<GP, LP>(options: GlobalLocalOptions<GP, LP>): Kernel<GlobalLocalState, GlobalLocalParams<GP, LP>, GlobalLocalInfo> {
   const where = 'globalLocal';
   const opts = checkOptions<GlobalLocalOptions<GP, LP>>(where, options, [
     'global',
@@ -94,8 +112,8 @@ export function globalLocal<GP, LP>(options: GlobalLocalOptions<GP, LP>): Kernel
       : [...new Array<'local'>(numLocal).fill('local'), ...new Array<'global'>(numGlobal).fill('global')];
 
   /** The local kernel's fields at `position` (after global moves): the gradient is the only one recomputed. */
-  const localFields = (fields: string[], position: tf.Tensor2D, logDensity: tf.Tensor1D): ChainState => {
-    const state: ChainState = { position, logDensity };
+  const localFields = (fields: string[], position: tf.Tensor2D, logDensity: tf.Tensor1D): GlobalLocalState => {
+    const state: GlobalLocalState = { position, logDensity };
     if (fields.includes('grad')) {
       const fresh = logDensityAndGrad(target, position);
       state.grad = fresh.grad;
@@ -119,30 +137,31 @@ export function globalLocal<GP, LP>(options: GlobalLocalOptions<GP, LP>): Kernel
         );
       }
       if (!recordSubsteps) return state;
-      const substeps = tf.tidy(() => tf.tile(tf.expandDims(state.position, 1), [1, numSubsteps, 1]));
+      const substeps = tf.tidy(() => tf.tile(tf.expandDims(state.position, 1), [1, numSubsteps, 1]) as tf.Tensor3D);
       return { ...state, substeps };
     },
-    step(key: Key, state: GlobalLocalState, params: GlobalLocalParams<GP, LP>): { state: GlobalLocalState; info: StepInfo } {
+    step(key: Key, state: GlobalLocalState, params: GlobalLocalParams<GP, LP>): { state: GlobalLocalState; info: GlobalLocalInfo } {
       const stepWhere = `${name}.step`;
       const n = checkState(stepWhere, target, state);
-      const p = checkParams(stepWhere, params);
-      if (!('global' in p) || !('local' in p)) {
-        const found = `an object with keys [${Object.keys(p).join(', ')}]`;
+      if (params != null && typeof params === 'object' && (!('global' in params) || !('local' in params))) {
+        const found = `an object with keys [${Object.keys(params).join(', ')}]`;
         invalidOption(stepWhere, 'params', found, 'an object { global: <global kernel params>, local: <local kernel params> }', verbatim);
       }
+      const p = checkParams(stepWhere, params, ['global', 'local']);
       const fields = Object.keys(state).filter((f) => f !== 'substeps');
       const unknown = fields.filter((f) => !REBUILDABLE.has(f));
       if (unknown.length > 0) invalid(stepWhere, 'state', unknown.join(', '), 'a state with only position, logDensity, grad (and substeps)');
       const keys = split(key, numSubsteps);
       return tf.tidy(() => {
         // `current` holds the fields valid for the kernel that ran last.
-        let current: ChainState = Object.fromEntries(fields.map((f) => [f, state[f]])) as ChainState;
+        let current: GlobalLocalState = Object.fromEntries(fields.map((f) => [f, stateFields(state)[f]])) as GlobalLocalState;
         let lastBlock: 'global' | 'local' = 'local';
         const sums = {
           global: { acceptanceRate: tf.zeros([n]), isAccepted: tf.zeros([n]), ess: null as tf.Tensor | null },
           local: { acceptanceRate: tf.zeros([n]), isAccepted: tf.zeros([n]) },
         };
         let moved = tf.zeros([n]);
+        let invalidSomewhere = tf.zeros([n]);
         const positions: tf.Tensor2D[] = [];
         blocks.forEach((block, i) => {
           let info: StepInfo;
@@ -153,7 +172,8 @@ export function globalLocal<GP, LP>(options: GlobalLocalOptions<GP, LP>): Kernel
             ({ state: current, info } = globalKernel.step(keys[i], input, p.global as GP));
             sums.global.acceptanceRate = tf.add(sums.global.acceptanceRate, info.acceptanceRate);
             sums.global.isAccepted = tf.add(sums.global.isAccepted, info.isAccepted);
-            if (info.ess instanceof tf.Tensor) sums.global.ess = sums.global.ess ? tf.add(sums.global.ess, info.ess) : info.ess;
+            const ess = (info as StepInfo & { ess?: tf.Tensor1D }).ess;
+            if (ess instanceof tf.Tensor) sums.global.ess = sums.global.ess ? tf.add(sums.global.ess, ess) : ess;
           } else {
             const input = lastBlock === 'local' ? current : localFields(fields, current.position, current.logDensity);
             ({ state: current, info } = localKernel.step(keys[i], input, p.local as LP));
@@ -161,15 +181,17 @@ export function globalLocal<GP, LP>(options: GlobalLocalOptions<GP, LP>): Kernel
             sums.local.isAccepted = tf.add(sums.local.isAccepted, info.isAccepted);
           }
           moved = tf.maximum(moved, info.isAccepted);
+          invalidSomewhere = tf.maximum(invalidSomewhere, info.isInvalid);
           lastBlock = block;
           if (recordSubsteps) positions.push(current.position);
         });
-        const next: ChainState =
+        const next: GlobalLocalState =
           lastBlock === 'local' ? current : localFields(fields, current.position, current.logDensity);
-        if (recordSubsteps) next.substeps = tf.stack(positions, 1);
-        const info: StepInfo = {
+        if (recordSubsteps) next.substeps = tf.stack(positions, 1) as tf.Tensor3D;
+        const info: GlobalLocalInfo = {
           acceptanceRate: tf.div(tf.add(sums.global.acceptanceRate, sums.local.acceptanceRate), numSubsteps) as tf.Tensor1D,
           isAccepted: moved as tf.Tensor1D,
+          isInvalid: invalidSomewhere as tf.Tensor1D,
           globalAcceptanceRate: tf.div(sums.global.acceptanceRate, numGlobal) as tf.Tensor1D,
           globalIsAccepted: tf.div(sums.global.isAccepted, numGlobal) as tf.Tensor1D,
         };
@@ -200,7 +222,7 @@ export function flex2mcmc<LP = MalaParams>(
   target: Target,
   proposal: IndependentProposal,
   options: Flex2McmcOptions<LP>,
-): Kernel<GlobalLocalState, GlobalLocalParams<IsirParams, LP>> {
+): Kernel<GlobalLocalState, GlobalLocalParams<IsirParams, LP>, GlobalLocalInfo> {
   const where = 'flex2mcmc';
   const opts = checkOptions<Flex2McmcOptions<LP>>(where, options, ['numLocalSteps', 'local', 'recordSubsteps']);
   return globalLocal<IsirParams, LP>({
@@ -220,7 +242,7 @@ export function adaptiveMcmc<LP = MalaParams>(
   target: Target,
   proposal: IndependentProposal,
   options: Flex2McmcOptions<LP>,
-): Kernel<GlobalLocalState, GlobalLocalParams<ImhParams, LP>> {
+): Kernel<GlobalLocalState, GlobalLocalParams<ImhParams, LP>, GlobalLocalInfo> {
   const where = 'adaptiveMcmc';
   const opts = checkOptions<Flex2McmcOptions<LP>>(where, options, ['numLocalSteps', 'local', 'recordSubsteps']);
   return globalLocal<ImhParams, LP>({
@@ -245,7 +267,7 @@ export function flowMcSchedule<LP = MalaParams>(
   target: Target,
   proposal: IndependentProposal,
   options: FlowMcScheduleOptions<LP>,
-): Kernel<GlobalLocalState, GlobalLocalParams<ImhParams, LP>> {
+): Kernel<GlobalLocalState, GlobalLocalParams<ImhParams, LP>, GlobalLocalInfo> {
   const where = 'flowMcSchedule';
   const opts = checkOptions<FlowMcScheduleOptions<LP>>(where, options, ['numLocalSteps', 'numGlobalSteps', 'local', 'recordSubsteps']);
   return globalLocal<ImhParams, LP>({

@@ -17,6 +17,7 @@ import { checkNumber, checkOptions, invalidOption } from '../../core/validate.js
 import type { Flow } from '../../models/flow.js';
 import { checkFinite, checkPositions, logDensityAndGrad, type Target } from '../../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from '../mcmc/kernel.js';
+import { positionsFromRows } from '../mcmc/metropolis.js';
 
 export interface NeutraOptions {
   /** Divides log pi (exactly once); default 1. */
@@ -117,12 +118,12 @@ export function neutraTarget(flow: Flow, target: Target, options: NeutraOptions 
 /** A NeuTra chain state: the inner kernel's latent state (position = z) and its push-forward x = T z. */
 export type NeutraState<S extends ChainState = ChainState> = S & { dataPosition: tf.Tensor2D };
 
-export interface NeutraKernel<S extends ChainState, P> extends Kernel<NeutraState<S>, P> {
+export interface NeutraKernel<S extends ChainState, P, I extends StepInfo = StepInfo> extends Kernel<NeutraState<S>, P, I> {
   /** The latent target pi_T: the chain's `position` follows it. */
   readonly target: NeutraTarget;
   readonly flow: Flow;
   /** The inner kernel, built on the latent target. */
-  readonly inner: Kernel<S, P>;
+  readonly inner: Kernel<S, P, I>;
   /** Data-space positions x = T z of a state; pass as runChain's `transform` to record samples of pi. */
   transform(state: NeutraState<S>): tf.Tensor2D;
   /** A state from latent positions z [n, d] (init takes data-space positions x and starts at T^-1 x). */
@@ -134,12 +135,12 @@ export interface NeutraKernel<S extends ChainState, P> extends Kernel<NeutraStat
  * `init(x0)` takes DATA-space positions (as the reference: the inner sampler starts at T^-1(x0)); `step` is the
  * inner kernel's step followed by one forward pass of the flow (no gradient) for `dataPosition`.
  */
-export function neutra<S extends ChainState, P>(
-  kernelFactory: (latentTarget: Target) => Kernel<S, P>,
+export function neutra<S extends ChainState, P, I extends StepInfo = StepInfo>(
+  kernelFactory: (latentTarget: Target) => Kernel<S, P, I>,
   flow: Flow,
   target: Target,
   options: NeutraOptions = {},
-): NeutraKernel<S, P> {
+): NeutraKernel<S, P, I> {
   const where = 'neutra';
   if (typeof kernelFactory !== 'function') {
     invalidOption(where, 'kernelFactory', kernelFactory, 'a function (latentTarget) -> Kernel, e.g. (t) => mala(t)');
@@ -162,17 +163,22 @@ export function neutra<S extends ChainState, P>(
     inner,
     transform: (state) => state.dataPosition,
     initLatent,
-    async init(position: tf.Tensor2D): Promise<NeutraState<S>> {
-      checkPositions(`${where}.init`, position, d);
-      await checkFinite(`${where}.init`, position);
-      const z = tf.tidy(() => flow.inverse(position).value);
+    async init(position: tf.Tensor2D | number[][]): Promise<NeutraState<S>> {
+      const x = Array.isArray(position) ? positionsFromRows(`${where}.init`, position, d) : position;
       try {
-        return await initLatent(z);
+        checkPositions(`${where}.init`, x, d);
+        await checkFinite(`${where}.init`, x);
+        const z = tf.tidy(() => flow.inverse(x).value);
+        try {
+          return await initLatent(z);
+        } finally {
+          z.dispose();
+        }
       } finally {
-        z.dispose();
+        if (x !== position) x.dispose();
       }
     },
-    step(key: Key, state: NeutraState<S>, params: P): { state: NeutraState<S>; info: StepInfo } {
+    step(key: Key, state: NeutraState<S>, params: P): { state: NeutraState<S>; info: I } {
       if (state == null || typeof state !== 'object') {
         invalidOption(`${where}.step`, 'state', state, 'a NeuTra chain state from init or step');
       }
