@@ -23,6 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { summariseLogWeights } from '../../core/logspace.js';
 import { foldIn, normal, split, type Key } from '../../core/random.js';
+import { readFloat64 } from '../../core/readback.js';
 import { checkChoice, checkInteger, checkInterval, checkNumber, checkOptions, invalidOption } from '../../core/validate.js';
 import { checkDiffusionModel, type DiffusionModel } from '../../diffusion/diffusionModel.js';
 import { timeGrid, type GridSpacing } from '../../diffusion/schedule.js';
@@ -211,11 +212,6 @@ function checkAmcOptions(options: AmcOptions): CheckedAmc {
   };
 }
 
-async function read64(t: tf.Tensor): Promise<Float64Array> {
-  const data = await t.data();
-  t.dispose();
-  return Float64Array.from(data as Float32Array);
-}
 
 /** Annealed MC along the diffusion path of `options.model`; see the file comment. */
 export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
@@ -252,7 +248,12 @@ export async function amc(key: Key, options: AmcOptions): Promise<AmcResult> {
   };
   const logGamma = async (k: number, x: tf.Tensor2D) => {
     countDensity(k, false);
-    return read64(tf.tidy(() => levelTarget(k).logDensity(x)));
+    const values = tf.tidy(() => levelTarget(k).logDensity(x));
+    try {
+      return await readFloat64(values);
+    } finally {
+      values.dispose();
+    }
   };
 
   const [initKey, levelsKey] = split(key, 2);

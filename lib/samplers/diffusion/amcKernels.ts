@@ -31,6 +31,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { logSumExp, sumSquares } from '../../core/ops.js';
 import { categorical, normal, split, type Key } from '../../core/random.js';
+import { readFloat64 } from '../../core/readback.js';
 import type { DiffusionModel } from '../../diffusion/diffusionModel.js';
 import type { DiagPlusLowRank } from '../../targets/noisedMixture.js';
 import type { GaussianMixtureTarget } from '../../targets/mixture.js';
@@ -73,10 +74,6 @@ export interface MixtureModel extends DiffusionModel {
   readonly mixture: GaussianMixtureTarget;
 }
 
-async function read64(t: tf.Tensor): Promise<Float64Array> {
-  const data = await t.data();
-  return Float64Array.from(data as Float32Array);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Float64 algebra for diag + rank K (JS side)
@@ -215,7 +212,7 @@ export async function gaussianProposal(
       const forwardSq = sumSquares(tf.add(tf.mul(score, Math.sqrt(v)), z), 1);
       return { next, forwardSq, noiseSq: sumSquares(z, 1) };
     });
-    const [fq, nq] = await Promise.all([read64(forwardSq), read64(noiseSq)]);
+    const [fq, nq] = await Promise.all([readFloat64(forwardSq), readFloat64(noiseSq)]);
     forwardSq.dispose();
     noiseSq.dispose();
     const logL = forwardLogDensity(fq, d, v);
@@ -240,7 +237,7 @@ export async function gaussianProposal(
     return { next, forwardSq, residual, delta, G, K };
   });
   const K = out.K;
-  const [fq, r, delta, g] = await Promise.all([read64(out.forwardSq), read64(out.residual), read64(out.delta), read64(out.G)]);
+  const [fq, r, delta, g] = await Promise.all([readFloat64(out.forwardSq), readFloat64(out.residual), readFloat64(out.delta), readFloat64(out.G)]);
   for (const t of [out.forwardSq, out.residual, out.delta, out.G]) t.dispose();
   const logK = lowRankGaussianLogDensity(r, delta, g, n, d, K);
   const logL = forwardLogDensity(fq, d, v);
@@ -263,7 +260,7 @@ export async function transportProposal(model: DiffusionModel, x: tf.Tensor2D, l
     return { next, jDiag, factors };
   });
   const K = out.factors.shape[1];
-  const [j, f] = await Promise.all([read64(out.jDiag), read64(out.factors)]);
+  const [j, f] = await Promise.all([readFloat64(out.jDiag), readFloat64(out.factors)]);
   out.jDiag.dispose();
   out.factors.dispose();
   return { next: out.next, logRatio: lowRankLogAbsDet(j, f, e, n, d, K), scoreEvaluations: n, hessianEvaluations: n };
@@ -326,7 +323,7 @@ export async function oracleProposal(model: MixtureModel, key: Key, x: tf.Tensor
     const forwardSq = tf.div(sumSquares(tf.sub(x, tf.mul(next, alpha)), 1), v);
     return { next, logK, forwardSq };
   });
-  const [logK, fq] = await Promise.all([read64(out.logK), read64(out.forwardSq)]);
+  const [logK, fq] = await Promise.all([readFloat64(out.logK), readFloat64(out.forwardSq)]);
   out.logK.dispose();
   out.forwardSq.dispose();
   const logL = forwardLogDensity(fq, d, v);
