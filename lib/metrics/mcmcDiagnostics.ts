@@ -19,6 +19,8 @@
  * R-hat = sqrt(((L - 1) / L W + B / L) / W). A constant coordinate gives R-hat 1 and ESS M L.
  *
  * Input layout (`TraceInput`), draws first as collected from a run (each step gives positions [numChains, d]):
+ *   - the trace of `runChain` (lib/samplers/trace.ts): `{ shape: [numDraws, numChains, dim] or [numDraws,
+ *     numChains], data }` (Float32Array or Float64Array), e.g. `splitRHat(afterWarmup(run.samples, numWarmup))`;
  *   - `ChainTrace { values, numDraws, numChains, dim }`: values[(t * numChains + c) * dim + j] is draw t of
  *     chain c, coordinate j (a Float64Array);
  *   - a tensor [numDraws, numChains, dim] or [numDraws, numChains] (one coordinate), read back once, asynchronously
@@ -28,6 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFloat64 } from '../core/readback.js';
 import { checkBoolean, checkOptions, invalidOption, showValue } from '../core/validate.js';
+import { isTrace, traceDims, type Trace } from '../samplers/trace.js';
 import { autocovarianceOf } from './autocorrelation.js';
 
 export interface ChainTrace {
@@ -38,10 +41,10 @@ export interface ChainTrace {
   dim: number;
 }
 
-export type TraceInput = ChainTrace | tf.Tensor | number[][] | number[][][];
+export type TraceInput = Trace<Float32Array | Float64Array> | ChainTrace | tf.Tensor | number[][] | number[][][];
 
 const EXPECTED_TRACE =
-  'a trace: a ChainTrace {values, numDraws, numChains, dim}, a tensor [numDraws, numChains, dim] or ' +
+  'a trace: runChain\'s {shape: [numDraws, numChains, dim], data}, a ChainTrace {values, numDraws, numChains, dim}, a tensor [numDraws, numChains, dim] or ' +
   '[numDraws, numChains], or nested arrays [numDraws][numChains][dim] or [numDraws][numChains]';
 
 function isChainTrace(v: unknown): v is ChainTrace {
@@ -60,6 +63,8 @@ export async function readTrace(fn: string, input: unknown, minDraws: number): P
       invalidOption(fn, 'trace.values', values, `a Float64Array of numDraws * numChains * dim = ${numDraws * numChains * dim} values`);
     }
     trace = { values, numDraws, numChains, dim };
+  } else if (isTrace(input)) {
+    trace = { values: Float64Array.from(input.data), ...traceDims(fn, input) };
   } else if (input instanceof tf.Tensor) {
     if (input.rank !== 2 && input.rank !== 3) invalidOption(fn, 'trace', input, EXPECTED_TRACE);
     const [numDraws, numChains, dim = 1] = input.shape;
@@ -118,7 +123,7 @@ function wholeChains(trace: ChainTrace, j: number): Float64Array[] {
 }
 
 /** Coordinate j as 2 * numChains split chains of floor(numDraws / 2) draws each. */
-function splitChains(trace: ChainTrace, j: number): Float64Array[] {
+export function splitChains(trace: ChainTrace, j: number): Float64Array[] {
   const { values, numDraws, numChains, dim } = trace;
   const half = Math.floor(numDraws / 2);
   const secondStart = numDraws - half; // skips the middle draw when numDraws is odd
@@ -154,8 +159,8 @@ function isConstant(chains: Float64Array[]): boolean {
   return chains.every((c) => c.every((x) => x === v));
 }
 
-/** Split-chain ESS of one coordinate (Geyer's initial monotone sequence; see the file comment). */
-function essOfChains(chains: Float64Array[]): number {
+/** ESS of one coordinate from its (split) chains (Geyer's initial monotone sequence; see the file comment). */
+export function essOfChains(chains: Float64Array[]): number {
   const numChains = chains.length;
   const length = chains[0].length;
   const total = numChains * length;
@@ -202,8 +207,8 @@ function essOfChains(chains: Float64Array[]): number {
   return total / tau;
 }
 
-/** Split R-hat of one coordinate (see the file comment). */
-function rHatOfChains(chains: Float64Array[]): number {
+/** R-hat of one coordinate from its (split) chains (see the file comment). */
+export function rHatOfChains(chains: Float64Array[]): number {
   if (isConstant(chains)) return 1;
   const length = chains[0].length;
   const between = chains.length > 1 ? length * variance(chains.map(mean)) : 0; // one whole chain: no B

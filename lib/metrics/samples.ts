@@ -6,11 +6,14 @@
  * Accepted inputs (`SampleInput`):
  *   - a rank-2 tensor `[n, d]`, or a rank-1 tensor `[n]` (read as `[n, 1]`);
  *   - an array of `n` rows, each an array (or typed array) of `d` numbers;
- *   - a flat `number[]` / `Float64Array` / `Float32Array` of `n` numbers (read as `[n, 1]`, 1-D samples).
+ *   - a flat `number[]` / `Float64Array` / `Float32Array` of `n` numbers (read as `[n, 1]`, 1-D samples);
+ *   - runChain's trace `{ shape: [numDraws, numChains, d], data }` (lib/samplers/trace.ts), read as its pooled
+ *     draws `[numDraws * numChains, d]`; `{ shape: [n, d] or [n], data }` as `[n, d]` or `[n, 1]`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFloat64 } from '../core/readback.js';
 import { invalidOption, showValue } from '../core/validate.js';
+import { isTrace, type Trace } from '../samplers/trace.js';
 
 /** `n` points in `dim` dimensions; point `i`, coordinate `j` is `data[i * dim + j]`. */
 export interface SampleMatrix {
@@ -19,7 +22,7 @@ export interface SampleMatrix {
   data: Float64Array;
 }
 
-export type SampleInput = tf.Tensor | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+export type SampleInput = tf.Tensor | ArrayLike<number> | ArrayLike<ArrayLike<number>> | Trace<Float32Array | Float64Array>;
 
 const EXPECTED = 'samples [n, d]: a rank-2 tensor, an array of n rows of d numbers, or a flat array of n numbers';
 
@@ -42,6 +45,14 @@ export async function readSamples(fn: string, option: string, input: unknown, mi
     n = input.shape[0];
     dim = input.rank === 2 ? input.shape[1] : 1;
     data = await readFloat64(input);
+  } else if (isTrace(input)) {
+    const { shape } = input;
+    if (shape.length < 1 || shape.length > 3 || input.data.length !== shape.reduce((a, b) => a * b, 1)) {
+      invalidOption(fn, option, input, `${EXPECTED}, or a trace { shape: [numDraws, numChains, d], data } whose data has the shape's size`);
+    }
+    dim = shape.length === 1 ? 1 : shape[shape.length - 1];
+    n = input.data.length / Math.max(dim, 1);
+    data = Float64Array.from(input.data);
   } else if (isNumericArray(input)) {
     n = input.length;
     const first = n > 0 ? input[0] : undefined;

@@ -7,7 +7,9 @@
  *   resumed run needs no key history and a run of 2N steps equals N steps + checkpoint + resume, bit for bit.
  * - Each step goes through `advance` (lib/core/memory.ts): the tensor count is the same at every chunk boundary.
  * - Kept values (`transform(state)` after every `thin`-th step) are read back once per chunk into one
- *   Float32Array; the trace is plain data `{ shape: [numKept, ...transformShape], data }`.
+ *   Float32Array; `samples` is the one trace format of lib/samplers/trace.ts, `{ shape: [numKept, numChains, d],
+ *   data }` for positions (`[numKept, ...transformShape]` with a transform), which the diagnostics and metrics
+ *   read as they are (cuts: `afterWarmup`, `thinTrace`, `flattenDraws`, `chainsOf`).
  * - Abort: the run stops at the next chunk boundary and THROWS a `RunAbortedError` (`name === 'AbortError'`)
  *   whose `result` holds the partial result (state, samples so far, `aborted: true`); the caller owns and must
  *   dispose `result.state`. A checkpoint, when configured, is written before throwing.
@@ -34,6 +36,7 @@ import {
 } from '../core/checkpointFile.js';
 import { checkPositions } from '../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from './mcmc/kernel.js';
+import type { Trace } from './trace.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Types
@@ -48,11 +51,7 @@ export type ParamsSchedule<S extends ChainState, P> = ((step: number, state: S, 
   adaptation?: unknown;
 };
 
-/** Plain-data trace: `data` is row-major with shape `[numKept, ...shape of transform(state)]`. */
-export interface Trace {
-  shape: number[];
-  data: Float32Array;
-}
+export type { Trace } from './trace.js';
 
 export interface ProgressReport {
   /** Steps done so far, counted from the start of the original run. */
