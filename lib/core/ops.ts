@@ -620,3 +620,42 @@ export function finiteOr(x: Tensor, fallback: number | Tensor): Tensor {
     return tf.where(ok, fx, full);
   });
 }
+
+/**
+ * tfjs-backend-webgpu 4.22 compiles `tf.addN` of k tensors into one shader with k + 1 storage buffers; past the
+ * device's maxStorageBuffersPerShaderStage (8 unless raised: tfjs does not raise it) the pipeline is invalid and
+ * every later dispatch fails with a validation error. fit's finite probe and RealNVP's log-det sum add one tensor
+ * per variable (33 for a small flow). The wrapped kernel sums in chunks of at most limit - 1 inputs, as the
+ * backend's own concat does. `lib/core/backend.ts` calls this once the webgpu backend is imported (trap fixes live
+ * in this file, DESIGN.md section 1).
+ */
+export function patchWebgpuAddN(): void {
+  const original = tf.getKernel('AddN', 'webgpu');
+  if (original == null || (original as { splitsInputs?: boolean }).splitsInputs) return;
+  type Backend = { device: { limits: { maxStorageBuffersPerShaderStage: number } }; disposeData(dataId: object): void };
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const backend = args.backend as unknown as Backend;
+    const maxInputs = Math.max(2, backend.device.limits.maxStorageBuffersPerShaderStage - 1);
+    let level = args.inputs as unknown as tf.TensorInfo[];
+    const partial: tf.TensorInfo[] = [];
+    while (level.length > maxInputs) {
+      const next: tf.TensorInfo[] = [];
+      for (let i = 0; i < level.length; i += maxInputs) {
+        const chunk = level.slice(i, i + maxInputs);
+        if (chunk.length === 1) {
+          next.push(chunk[0]);
+          continue;
+        }
+        const sum = original.kernelFunc({ ...args, inputs: chunk as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo;
+        partial.push(sum);
+        next.push(sum);
+      }
+      level = next;
+    }
+    const out = original.kernelFunc({ ...args, inputs: level as unknown as tf.NamedTensorInfoMap });
+    for (const t of partial) backend.disposeData(t.dataId);
+    return out;
+  };
+  tf.unregisterKernel('AddN', 'webgpu');
+  tf.registerKernel({ ...original, kernelFunc, splitsInputs: true } as tf.KernelConfig);
+}
