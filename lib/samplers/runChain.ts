@@ -34,7 +34,7 @@ import {
   writeJsonAtomic,
   type EncodedTensor,
 } from '../core/checkpointFile.js';
-import { checkPositions } from '../targets/target.js';
+import { checkPositions, checkTarget } from '../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from './mcmc/kernel.js';
 import type { Trace } from './trace.js';
 
@@ -59,6 +59,11 @@ export interface ProgressReport {
   numSteps: number;
   /** Mean acceptance rate over chains and over the steps of the chunk just finished. */
   acceptanceRate: number;
+  /**
+   * Proposals rejected as invalid so far in the run, over all chains and steps (`info.isInvalid`: a NaN or
+   * +Infinity log-density, a NaN log-acceptance). Rejected silently by design, so counted here.
+   */
+  numInvalid: number;
   /** Milliseconds since this call (runChain or resumeChain) started. */
   elapsedMs: number;
 }
@@ -67,11 +72,15 @@ export interface ChunkSummary {
   startStep: number;
   endStep: number;
   acceptanceRate: number;
+  /** Proposals rejected as invalid in this chunk (0 for kernels whose info has no `isInvalid`). */
+  numInvalid: number;
 }
 
 export interface RunInfos {
   /** Mean acceptance rate over chains, one value per step done (float64 copy of the float32 means). */
   acceptanceRate: Float64Array;
+  /** Proposals rejected as invalid over the run, all chains (the sum of the chunks' `numInvalid`). */
+  numInvalid: number;
   /** One entry per chunk run (chunk boundaries depend on chunkSize and checkpoints; the per-step values do not). */
   chunks: ChunkSummary[];
 }
@@ -177,6 +186,7 @@ function checkKernel(where: string, kernel: unknown): void {
   if (k == null || typeof k.init !== 'function' || typeof k.step !== 'function' || k.target == null) {
     invalidOption(where, 'kernel', kernel, 'a Kernel { name, target, init(position), step(key, state, params) }');
   }
+  checkTarget(where, k!.target, 'kernel.target');
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -192,9 +202,18 @@ function cloneTensors<T extends object>(container: T): T {
   return out as T;
 }
 
-/** One line: `[#####-----]  50% 500/1000  123.4 it/s  ETA 00:04  acc 0.57` (no newline). */
-export function formatProgressBar(step: number, numSteps: number, stepsPerSecond: number, acceptanceRate: number, width = 30): string {
-  return formatProgressLine(step, numSteps, stepsPerSecond, `acc ${acceptanceRate.toFixed(3)}`, width);
+/**
+ * One line: `[#####-----]  50% 500/1000  123.4 it/s  ETA 00:04  acc 0.57`, and `invalid 12` when proposals were
+ * rejected as invalid (no newline).
+ */
+export function formatProgressBar(step: number, numSteps: number, stepsPerSecond: number, acceptanceRate: number, width = 30, numInvalid = 0): string {
+  const invalid = numInvalid > 0 ? `  invalid ${numInvalid}` : '';
+  return formatProgressLine(step, numSteps, stepsPerSecond, `acc ${acceptanceRate.toFixed(3)}${invalid}`, width);
+}
+
+/** Proposals rejected as invalid over a run's chunks (a checkpoint from before the count has none: 0). */
+function totalInvalid(chunks: readonly ChunkSummary[]): number {
+  return chunks.reduce((sum, c) => sum + (c.numInvalid ?? 0), 0);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -229,7 +248,7 @@ function buildResult<S extends ChainState>(ctx: RunContext<S>, aborted: boolean)
       shape: [ctx.numKept, ...shape],
       data: ctx.samples.slice(0, ctx.numKept * sizeOf(shape)),
     },
-    infos: { acceptanceRate: ctx.acceptanceRate.slice(0, ctx.stepsDone), chunks: ctx.chunks.slice() },
+    infos: { acceptanceRate: ctx.acceptanceRate.slice(0, ctx.stepsDone), numInvalid: totalInvalid(ctx.chunks), chunks: ctx.chunks.slice() },
     stepsDone: ctx.stepsDone,
     aborted,
   };
@@ -283,6 +302,7 @@ async function runLoop<S extends ChainState, P>(
     const end = Math.min(begin + opts.chunkSize, opts.numSteps, nextCheckpoint);
     const kept: tf.Tensor[] = [];
     const accepts: tf.Tensor[] = [];
+    const invalids: tf.Tensor[] = [];
     let carry: Carry<S> = { state: ctx.state, info: ctx.lastInfo };
     try {
       for (let i = begin; i < end; i++) {
@@ -291,6 +311,8 @@ async function runLoop<S extends ChainState, P>(
           const params = paramsFn ? paramsFn(i, state, info) : (opts.params as P);
           const out = kernel.step(foldIn(ctx.key, i), state, params);
           accepts.push(tf.keep(tf.mean(out.info.acceptanceRate)));
+          // Kernels written before the isInvalid field count nothing.
+          if (out.info.isInvalid instanceof tf.Tensor) invalids.push(tf.keep(tf.sum(out.info.isInvalid)));
           if ((i + 1) % opts.thin === 0) {
             const value = opts.transform(out.state);
             if (!(value instanceof tf.Tensor)) invalidOption(where, 'transform', value, 'a function returning a tf.Tensor');
@@ -307,8 +329,12 @@ async function runLoop<S extends ChainState, P>(
         ctx.lastInfo = carry.info;
         ctx.stepsDone = i + 1;
       }
-      // One read-back per chunk: acceptance means and kept values.
-      const acc = accepts.length > 0 ? await readAndDispose(accepts) : new Float32Array(0);
+      // One read-back per chunk: acceptance means with invalid counts, and kept values.
+      const numAccepts = accepts.length;
+      const packed = numAccepts > 0 ? await readAndDispose([...accepts, ...invalids]) : new Float32Array(0);
+      const acc = packed.subarray(0, numAccepts);
+      let numInvalid = 0;
+      for (let j = numAccepts; j < packed.length; j++) numInvalid += packed[j];
       ctx.acceptanceRate.set(acc, begin);
       if (kept.length > 0) {
         const values = await readAndDispose(kept);
@@ -319,17 +345,19 @@ async function runLoop<S extends ChainState, P>(
       let chunkMean = 0;
       for (const a of acc) chunkMean += a;
       chunkMean /= Math.max(acc.length, 1);
-      ctx.chunks.push({ startStep: begin, endStep: end, acceptanceRate: chunkMean });
+      ctx.chunks.push({ startStep: begin, endStep: end, acceptanceRate: chunkMean, numInvalid });
       const elapsedMs = performance.now() - started;
-      opts.onProgress?.({ step: end, numSteps: opts.numSteps, acceptanceRate: chunkMean, elapsedMs });
+      const runInvalid = totalInvalid(ctx.chunks);
+      opts.onProgress?.({ step: end, numSteps: opts.numSteps, acceptanceRate: chunkMean, numInvalid: runInvalid, elapsedMs });
       if (opts.progressBar) {
         const rate = ((end - startStep) / Math.max(elapsedMs, 1e-9)) * 1000;
-        writeStderr(`\r${formatProgressBar(end, opts.numSteps, rate, chunkMean)}`);
+        writeStderr(`\r${formatProgressBar(end, opts.numSteps, rate, chunkMean, undefined, runInvalid)}`);
       }
     } catch (err) {
       // Leave nothing allocated behind a failed step (the state is the driver's copy; the caller keeps its own).
       tf.dispose(kept);
       tf.dispose(accepts);
+      tf.dispose(invalids);
       releaseLastInfo();
       disposeReplaced(ctx.state, {});
       throw err;
@@ -358,7 +386,7 @@ async function readAndDispose(tensors: tf.Tensor[]): Promise<Float32Array> {
 export async function runChain<S extends ChainState, P>(
   key: Key,
   kernel: Kernel<S, P>,
-  initialState: S | tf.Tensor2D,
+  initialState: S | tf.Tensor2D | number[][],
   options: RunChainOptions<S, P>,
 ): Promise<RunChainResult<S>> {
   const where = 'runChain';
@@ -366,7 +394,10 @@ export async function runChain<S extends ChainState, P>(
   const opts = checkOptions(where, options);
   if (!Array.isArray(key) || key.length !== 2) invalidOption(where, 'key', key, 'a Key from key(seed), split or foldIn');
   let state: S;
-  if (initialState instanceof tf.Tensor) {
+  if (Array.isArray(initialState)) {
+    // Positions as rows of numbers: the kernel's init converts and checks them (and owns the tensor it makes).
+    state = await kernel.init(initialState as number[][]);
+  } else if (initialState instanceof tf.Tensor) {
     checkPositions(where, initialState, kernel.target.dim, 'initialState');
     const position = initialState;
     // The clone keeps the caller's position tensor out of our disposals (a kernel's state may hold it as is).
