@@ -120,7 +120,7 @@ export function sortedModeHistograms(options: SortedModeHistogramsOptions): TopL
   const ranks = Array.from({ length: numModes }, (_, i) => String(i + 1));
   const histograms = rows.map((r) => ({ ...r, dim: `d = ${r.dim}`, rank: String(r.rank) }));
   const x = { field: 'rank', type: 'ordinal', sort: ranks, title: 'mode, by visits', axis: { labelAngle: 0 } };
-  const y = { field: 'fraction', type: 'quantitative', title: 'fraction of the chain', scale: { domain: [0, 1] } };
+  const y = { field: 'fraction', type: 'quantitative', title: ['fraction of', 'the chain'], scale: { domain: [0, 1] } }; // two lines: one is taller than a panel
   const spec = {
     $schema: VEGA_LITE_SCHEMA,
     title: { text: options.title, subtitle: options.subtitle ?? [] },

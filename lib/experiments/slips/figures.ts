@@ -56,7 +56,7 @@ export function summariseOverSeeds<R extends object>(rows: readonly R[], by: rea
 
 /**
  * A copy of a chart whose x axis shows exactly `values` (ticks) on the domain [min, max] of the values, keeping the
- * axis type (e.g. log): the default log axis of a short range is padded out to whole decades.
+ * axis type (e.g. log): the default log axis of a short range is padded out to whole decades. Every value is labelled.
  */
 export function withXTicks(spec: TopLevelSpec, values: readonly number[]): TopLevelSpec {
   const lo = Math.min(...values);
@@ -69,7 +69,10 @@ export function withXTicks(spec: TopLevelSpec, values: readonly number[]): TopLe
       if (k === 'encoding' && v !== null && typeof v === 'object' && 'x' in v) {
         const x = (v as { x: Record<string, unknown> }).x;
         const scale = { ...((x.scale as object | undefined) ?? {}), domain: [lo, hi], nice: false };
-        out[k] = { ...(walk(v) as object), x: { ...x, scale, axis: { ...((x.axis as object | undefined) ?? {}), values: [...values] } } };
+        // every given tick keeps its label: no overlap removal, and the last label centred on its tick (flush, it
+        // was pushed into its neighbour and dropped: S2 lost its last tick)
+        const axis = { ...((x.axis as object | undefined) ?? {}), values: [...values], labelOverlap: false, labelFlush: false };
+        out[k] = { ...(walk(v) as object), x: { ...x, scale, axis } };
       } else {
         out[k] = walk(v);
       }
