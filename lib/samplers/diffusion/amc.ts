@@ -33,7 +33,7 @@ import { adaptStepSizeBetweenLevels } from '../mcmc/stepSizeAdaptation.js';
 import { zeroCost, type SamplerCost } from '../particleSampler.js';
 import { yieldToEventLoop } from '../runChain.js';
 import { RESAMPLING_SCHEMES, type ResamplingScheme } from '../smc/resampling.js';
-import { initialSmcState, logZStandardError, smcStep } from '../smc/smcStep.js';
+import { initialSmcState, logZStandardError, smcStep, type SmcPopulation } from '../smc/smcStep.js';
 import {
   AMC_KERNELS,
   gaussianProposal,
@@ -106,17 +106,7 @@ export interface AmcLevelDiagnostics {
 }
 
 
-export interface AmcResult {
-  /** Final particles [N, d] (caller owns). */
-  particles: tf.Tensor2D;
-  /** Normalised log-weights (float64, logsumexp = 0) and the ones accumulated since the last resampling. */
-  logWeights: Float64Array;
-  unnormalisedLogWeights: Float64Array;
-  /** Estimate of log int exp(target.logDensity). */
-  logZ: number;
-  /** Its standard error from this one run (Lee & Whiteley's estimator, smc/smcStep.ts). */
-  logZStandardError: number;
-  ess: number;
+export interface AmcResult extends SmcPopulation {
   /**
    * How many of the N initial particles the final population descends from. The ESS counts weights only: with a
    * deterministic kernel ('transport') and no MCMC moves, resampled duplicates stay identical, so a population can

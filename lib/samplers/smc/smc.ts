@@ -17,12 +17,12 @@ import { throwIfAborted } from '../../core/abort.js';
 import { essFromLogWeights, summariseLogWeights } from '../../core/logspace.js';
 import { foldIn, split, type Key } from '../../core/random.js';
 import { checkInteger, checkInterval, checkNumber, invalidOption, showJson } from '../../core/validate.js';
-import type { Target } from '../../targets/target.js';
+import { checkTarget, type Target } from '../../targets/target.js';
 import type { ChainState, Kernel } from '../mcmc/kernel.js';
 import { adaptStepSizeBetweenLevels, type StepSizeAdaptation } from '../mcmc/stepSizeAdaptation.js';
 import { yieldToEventLoop } from '../runChain.js';
 import { RESAMPLING_SCHEMES, type ResamplingScheme } from './resampling.js';
-import { initialSmcState, logZStandardError, smcStep } from './smcStep.js';
+import { initialSmcState, logZStandardError, smcStep, type SmcPopulation } from './smcStep.js';
 import { lowEssWarnings } from '../particleSampler.js';
 import { checkSchedule, logDensityRatio, nextTemperature, temperedTarget } from './tempering.js';
 import type { Weights } from './weights.js';
@@ -76,19 +76,7 @@ export interface LevelDiagnostics {
   logZ: number;
 }
 
-export interface SmcResult<P> {
-  /** Final particles [N, d]; the caller owns them. */
-  particles: tf.Tensor2D;
-  /** Normalised log-weights (float64, logsumexp = 0). */
-  logWeights: Float64Array;
-  /** Log-weights accumulated since the last resampling (for AIS: the full AIS log-weights). */
-  unnormalisedLogWeights: Float64Array;
-  /** Estimate of log ∫ γ. */
-  logZ: number;
-  /** Its standard error from this one run (Lee & Whiteley's estimator over the particles' genealogy, smcStep.ts). */
-  logZStandardError: number;
-  /** Final ESS (Kish) of the weights. */
-  ess: number;
+export interface SmcResult<P> extends SmcPopulation {
   betas: Float64Array;
   levels: LevelDiagnostics[];
   /** Params after adaptation (the last level's). */
@@ -120,9 +108,7 @@ interface CheckedSmc<S extends ChainState, P extends object> {
 function checkSmcOptions<S extends ChainState, P extends object>(where: string, o: SmcOptions<S, P>): CheckedSmc<S, P> {
   if (o == null || typeof o !== 'object') invalidOption(where, 'options', o, 'an options object');
   const { reference, target } = o;
-  if (target == null || typeof target.logDensity !== 'function' || !Number.isSafeInteger(target.dim)) {
-    invalidOption(where, 'target', target, 'a Target { name, dim, logDensity }');
-  }
+  checkTarget(where, target);
   if (reference == null || typeof reference.logDensity !== 'function' || typeof reference.sample !== 'function') {
     invalidOption(where, 'reference', reference?.name ?? reference, 'a Target with logDensity and an exact sample(key, n) (the initial distribution π₀)');
   }

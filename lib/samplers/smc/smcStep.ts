@@ -25,6 +25,22 @@ import { gatherRows, resample, type ResamplingScheme } from './resampling.js';
 /** Relative margin under which an ESS counts as at the resampling threshold (and resamples). */
 const RESAMPLE_TIE = 1e-9;
 
+/** What a run of SMC steps returns (smc, ais, amc): the weighted final population and its evidence. */
+export interface SmcPopulation {
+  /** Final particles [N, d]; the caller owns them. */
+  particles: tf.Tensor2D;
+  /** Normalised log-weights (float64, logsumexp = 0). */
+  logWeights: Float64Array;
+  /** Log-weights accumulated since the last resampling (for AIS: the full AIS log-weights). */
+  unnormalisedLogWeights: Float64Array;
+  /** Estimate of log ∫ γ, the target's unnormalised density. */
+  logZ: number;
+  /** Its standard error from this one run (Lee & Whiteley's estimator over the particles' genealogy, below). */
+  logZStandardError: number;
+  /** Final ESS (Kish) of the weights. */
+  ess: number;
+}
+
 /** What SMC carries between levels: particles on the device, their log-weights on the host (float64). */
 export interface SmcState {
   particles: tf.Tensor2D;
