@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkInteger, checkInterval, checkNumber, describeValue, invalidOption } from '../../core/validate.js';
-import { logDensityAndGrad, type Target } from '../../targets/target.js';
+import { logDensityAndGrad, logDensityOf, type Target } from '../../targets/target.js';
 import { conditionalEss, type Weights } from './weights.js';
 
 /**
@@ -21,9 +21,9 @@ export function temperedTarget(reference: Target, target: Target, beta: number):
   }
   const blend = (a: tf.Tensor, b: tf.Tensor) => tf.add(tf.mul(1 - beta, a), tf.mul(beta, b));
   const logDensity = (x: tf.Tensor2D): tf.Tensor1D => {
-    if (beta === 0) return reference.logDensity(x);
-    if (beta === 1) return target.logDensity(x);
-    return tf.tidy(() => blend(reference.logDensity(x), target.logDensity(x)) as tf.Tensor1D);
+    if (beta === 0) return logDensityOf(reference, x);
+    if (beta === 1) return logDensityOf(target, x);
+    return tf.tidy(() => blend(logDensityOf(reference, x), logDensityOf(target, x)) as tf.Tensor1D);
   };
   const both = (x: tf.Tensor2D) => {
     if (beta === 0) return logDensityAndGrad(reference, x);
@@ -52,7 +52,7 @@ export function temperedTarget(reference: Target, target: Target, beta: number):
  * weight is zero at every β > 0).
  */
 export async function logDensityRatio(reference: Target, target: Target, x: tf.Tensor2D): Promise<Float64Array> {
-  const diff = tf.tidy(() => tf.sub(target.logDensity(x), reference.logDensity(x)));
+  const diff = tf.tidy(() => tf.sub(logDensityOf(target, x), logDensityOf(reference, x)));
   const values = await diff.data();
   diff.dispose();
   const out = Float64Array.from(values);
