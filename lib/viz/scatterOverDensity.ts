@@ -2,7 +2,7 @@
  * 2-D samples drawn over a density: a heat map and/or contour lines of the (log-)density underneath, the
  * sampler's points on top, optionally a second point set (exact samples of the target, another sampler).
  *
- *   scatterOverDensity({ samples: x, density: (a, b) => target.logDensity2d(a, b), reference: exact })
+ *   scatterOverDensity({ samples: x, density: await logDensityOnGrid(target, gridAxis(-4, 4, 60)), reference: exact })
  *
  * Datasets in the spec (and CSVs written by saveFigure): `points` {x, y, set}; `density` {x, y, x0, x1, y0, y1,
  * logDensity, density} (one row per grid cell; `density` = density / its maximum on the grid, `logDensity`
