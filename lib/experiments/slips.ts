@@ -31,17 +31,22 @@ export { runEightGaussians, eightGaussiansSpec, type EightGaussiansResult, type 
 export { runPhiFour, phiFourSpec, type PhiFourResult, type PhiFourRow } from './slips/phiFour.js';
 export {
   BASELINES,
+  METHOD_LABELS,
   baselinesOf,
   exactMixtureDenoiser,
   geometricPathBudgetFor,
   rdmcStepsFor,
   runBaseline,
+  runCostPerParticle,
   runSlips,
   scheduleOf,
   slipsGradientEvaluations,
+  runWeights,
   unweightedPoints,
   type BaselineName,
-  type MethodRun,
+  type BenchmarkDetails,
+  type BenchmarkRun,
+  type BenchmarkSampler,
   type Problem,
   type SlipsRunOptions,
 } from './slips/methods.js';

@@ -49,7 +49,7 @@ export interface SamplerCost {
   hessianEvaluations: number;
 }
 
-export interface ParticleRun {
+export interface ParticleRun<Details = unknown> {
   /** The registry name of the sampler that ran. */
   sampler: string;
   /** [N, d]; the caller owns it. */
@@ -68,8 +68,8 @@ export interface ParticleRun {
   seconds: number;
   /** Things a user should know about this run (e.g. a final ESS too low for a reliable log Z). */
   warnings: string[];
-  /** The sampler's own result (per-level diagnostics and the like), for a closer look. */
-  details: unknown;
+  /** The sampler's own result (per-level diagnostics and the like), for a closer look; typed where a caller knows it. */
+  details: Details;
 }
 
 export type ParticleSampler<O> = (key: Key, target: Target, options: O & RunControl) => Promise<ParticleRun>;

@@ -188,6 +188,8 @@ const rdmcSampler: ParticleSampler<RdmcSamplerOptions> = async (key, target, opt
     signal,
     onProgress: (p) => onProgress?.({ sampler: 'rdmc', done: p.step, total: p.numSteps, message: `${p.phase} step ${p.step}/${p.numSteps}` }),
   });
+  // A given score is a model, not the target: its evaluations come from the run's own count.
+  cost.modelScoreEvaluations = result.budget.cost.modelScoreEvaluations;
   return {
     sampler: 'rdmc', particles: result.samples, ess: result.samples.shape[0], cost, levels: result.times.length - 1,
     seconds: (performance.now() - began) / 1000, warnings: [], details: result,

@@ -64,7 +64,7 @@ async function check(name: string, result: GeometricPathRunResult): Promise<void
   assert.ok(logZSd < MAX_LOG_Z_SD, `${detail}: log Z sd above ${MAX_LOG_Z_SD}`);
   assert.ok(Math.abs(h - p) < Z * Math.sqrt(modeVariance), detail);
   assert.equal(result.budget.numLevels, 64);
-  assert.equal(result.gradientEvaluations, 64 * 9 * N);
+  assert.equal(result.cost.gradientEvaluations, 64 * 9 * N);
 }
 
 test('SMC at budget 512 (SLIPS settings: multinomial resampling at every level): log Z and mode weight', async () => {

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { key } from '../../lib/core/random.js';
 import { aisAtBudget, geometricPathBudget, smcAtBudget, type GeometricPathRunOptions } from '../../lib/samplers/diffusion/equalBudget.js';
 import type { Kernel } from '../../lib/samplers/mcmc/kernel.js';
+import { costPerParticle, zeroCost } from '../../lib/samplers/particleSampler.js';
 import { mala, type MalaParams, type MalaState } from '../../lib/samplers/mcmc/mala.js';
 import { gaussian, type GaussianTarget } from '../../lib/targets/gaussian.js';
 import { gaussianMixture, type GaussianMixtureTarget } from '../../lib/targets/mixture.js';
@@ -39,14 +40,14 @@ after(() => {
 test('geometricPathBudget: K and M from the budget in both conventions', () => {
   assert.deepEqual(geometricPathBudget(1024 * 32), {
     convention: 'slips', requested: 32768, numLevels: 1024, numMcmcSteps: 32,
-    nominalGradientEvaluations: 32768, gradientEvaluationsPerParticle: 1024 * 33, densityEvaluationsPerParticle: 1024, unspent: 0,
+    nominalGradientEvaluations: 32768, costPerParticle: { ...zeroCost(), gradientEvaluations: 1024 * 33, densityEvaluations: 1024 }, unspent: 0,
   });
   const byLevels = geometricPathBudget(1000, { numLevels: 64 }); // M = floor(1000 / 64) = 15, 40 unspent
   assert.equal(byLevels.numMcmcSteps, 15);
   assert.equal(byLevels.unspent, 1000 - 64 * 15);
   const exact = geometricPathBudget(1024 * 32, { convention: 'exact' }); // K = floor(32768 / 33) = 992
   assert.equal(exact.numLevels, 992);
-  assert.equal(exact.gradientEvaluationsPerParticle, 992 * 33);
+  assert.equal(exact.costPerParticle.gradientEvaluations, 992 * 33);
   assert.equal(exact.unspent, 32768 - 992 * 33);
   const exactByLevels = geometricPathBudget(330, { numLevels: 10, convention: 'exact' }); // M + 1 = 33
   assert.equal(exactByLevels.numMcmcSteps, 32);
@@ -121,8 +122,8 @@ for (const [name, run] of [['smcAtBudget', smcAtBudget], ['aisAtBudget', aisAtBu
     assert.equal(result.budget.numLevels, 4);
     assert.equal(counts.gradientRows, 4 * (3 + 1) * 64);
     assert.equal(counts.densityRows, 4 * 64);
-    assert.equal(result.gradientEvaluations, counts.gradientRows);
-    assert.equal(result.densityEvaluations, counts.densityRows);
+    assert.deepEqual(result.cost, { ...zeroCost(), gradientEvaluations: counts.gradientRows, densityEvaluations: counts.densityRows });
+    assert.deepEqual(costPerParticle(result.cost, 64), result.budget.costPerParticle);
     assert.equal(result.budget.nominalGradientEvaluations, 12);
     assert.equal(result.levels.length, 4);
     assert.ok(Math.abs(result.weights.reduce((s, w) => s + w, 0) - 1) < 1e-12);

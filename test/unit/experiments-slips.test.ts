@@ -18,6 +18,7 @@ import {
   geometricPathBudgetFor,
   rdmcStepsFor,
   runBaseline,
+  runCostPerParticle,
   runSlips,
   runSlipsExperiments,
   runSweetSpot,
@@ -28,11 +29,14 @@ import {
   summariseValues,
   twoModesProblem,
   writeSlipsFigures,
+  type BenchmarkRun,
   type SlipsExperimentConfig,
   type SlipsSettings,
 } from '../../lib/experiments/slips.js';
 import { PAPERS } from '../../lib/experiments/registry.js';
 import { modeWeights } from '../../lib/metrics/modeWeights.js';
+import { countingTarget } from '../../lib/samplers/countingTarget.js';
+import { zeroCost } from '../../lib/samplers/particleSampler.js';
 import { compileSpec } from '../../lib/viz/render.js';
 import { sweepCurves } from '../../lib/viz/sweepCurves.js';
 import { useBackend } from '../helpers/backends.js';
@@ -148,32 +152,47 @@ describe('budgets', () => {
   test("SLIPS's gradient count matches its run; the baselines at 'gradients' spend no more and at most one level or step less", async () => {
     const settings: SlipsSettings = { numParticles: 16, numSteps: 7, numMcmcSteps: 3, numChains: 2, adaptationMultiplier: 4, numInitSteps: 3 };
     const problem = twoModesProblem(3);
+    // Every run's reported cost is the target evaluations it makes (counted by a wrapper around the target).
+    const counted = zeroCost();
+    const measured = { ...problem, target: countingTarget(problem.target, counted) };
+    const checkedRun = async (run: () => Promise<BenchmarkRun>) => {
+      Object.assign(counted, zeroCost());
+      const r = await run();
+      assert.deepEqual(r.cost, counted, `${r.sampler}: reported cost = evaluations made`);
+      return r;
+    };
     const rdmc = { terminalTime: 0.3, numProposals: 4, numWarmupSteps: 5, numInitSteps: 2 };
     const baselines = { smcMcmcSteps: 4, rdmc };
     try {
       // (numInitSteps + K + adaptationMultiplier) M steps and numInitSteps + K chain starts, per chain.
       const expected = 2 * ((3 + 7 + 4) * 3 + 3 + 7);
       assert.equal(slipsGradientEvaluations(settings), expected);
-      const run = await runSlips(key(1), problem, settings, geometric(), { epsilon: 0.2 });
-      run.samples.dispose();
-      assert.equal(run.gradientEvaluationsPerParticle, expected, "the run's own count (diagnostics)");
+      const run = await checkedRun(() => runSlips(key(1), measured, settings, geometric(), { epsilon: 0.2 }));
+      run.particles.dispose();
+      assert.equal(run.sampler, 'slips');
+      assert.deepEqual(run.cost, { ...zeroCost(), gradientEvaluations: expected * settings.numParticles }, "the run's own count (diagnostics)");
+      assert.equal(runCostPerParticle(run).gradientEvaluationsPerParticle, expected);
 
       for (const method of ['SMC', 'AIS'] as const) {
-        const r = await runBaseline(method, key(2), problem, settings, 'gradients', baselines);
-        r.samples.dispose();
-        assert.ok(r.gradientEvaluationsPerParticle <= expected && r.gradientEvaluationsPerParticle > expected - (baselines.smcMcmcSteps + 1), `${method}: ${r.gradientEvaluationsPerParticle} of ${expected}`);
-        const paper = await runBaseline(method, key(2), problem, settings, 'paper', baselines);
-        paper.samples.dispose();
+        const r = await checkedRun(() => runBaseline(method, key(2), measured, settings, 'gradients', baselines));
+        r.particles.dispose();
+        const spent = runCostPerParticle(r).gradientEvaluationsPerParticle;
+        assert.ok(spent <= expected && spent > expected - (baselines.smcMcmcSteps + 1), `${method}: ${spent} of ${expected}`);
+        assert.equal(r.logWeights !== undefined, method === 'AIS', 'weighted: AIS only (SMC resamples at every level)');
+        const paper = await checkedRun(() => runBaseline(method, key(2), measured, settings, 'paper', baselines));
+        paper.particles.dispose();
         // The paper's count: K M MALA steps (+ one re-evaluation per level in the exact count reported here).
         const levels = Math.floor((7 * 3) / baselines.smcMcmcSteps);
-        assert.equal(paper.gradientEvaluationsPerParticle, levels * (baselines.smcMcmcSteps + 1));
+        assert.equal(runCostPerParticle(paper).gradientEvaluationsPerParticle, levels * (baselines.smcMcmcSteps + 1));
+        assert.equal(runCostPerParticle(paper).densityEvaluationsPerParticle, levels, 'one incremental weight per level');
       }
       assert.deepEqual(geometricPathBudgetFor('paper', settings), { budget: 21, convention: 'slips' });
 
-      const r = await runBaseline('RDMC', key(3), problem, settings, 'gradients', baselines);
-      r.samples.dispose();
+      const r = await checkedRun(() => runBaseline('RDMC', key(3), measured, settings, 'gradients', baselines));
+      r.particles.dispose();
       const perStep = settings.numChains * (settings.numMcmcSteps + 1);
-      assert.ok(r.gradientEvaluationsPerParticle <= expected && r.gradientEvaluationsPerParticle > expected - perStep, `RDMC: ${r.gradientEvaluationsPerParticle} of ${expected}`);
+      const spent = runCostPerParticle(r).gradientEvaluationsPerParticle;
+      assert.ok(spent <= expected && spent > expected - perStep, `RDMC: ${spent} of ${expected}`);
       assert.equal(rdmcStepsFor('paper', settings, rdmc), settings.numSteps);
     } finally {
       problem.target.dispose();
@@ -192,12 +211,13 @@ describe('the perfect-score path', () => {
     const { schedule } = scheduleOf(geometric());
     try {
       const run = await runSlips(key(21), problem, settings, geometric(), { epsilon: 0.05, denoiser: exactMixtureDenoiser(problem.target, schedule, problem.sigma) });
-      const w = modeWeights(await problem.target.modes.assign(run.samples), 2)[0];
-      run.samples.dispose();
+      const w = modeWeights(await problem.target.modes.assign(run.particles), 2)[0];
+      run.particles.dispose();
       const w1 = problem.target.modes.weights[0];
       const tolerance = 4 * Math.sqrt((w1 * (1 - w1)) / settings.numParticles);
       assert.ok(Math.abs(w - w1) < tolerance, `ŵ1 = ${w}, w1 = ${w1}, tolerance ${tolerance}`);
-      assert.equal(run.gradientEvaluationsPerParticle, 0, 'the exact denoiser evaluates no target gradient');
+      // The exact denoiser evaluates no target gradient: one model evaluation per particle and denoiser call.
+      assert.deepEqual(run.cost, { ...zeroCost(), modelScoreEvaluations: (settings.numInitSteps + settings.numSteps) * settings.numParticles });
     } finally {
       problem.target.dispose();
     }

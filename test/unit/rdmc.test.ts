@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { key } from '../../lib/core/random.js';
 import { rdmc, rdmcBudget, rdmcScoreEstimator, type RdmcOptions } from '../../lib/samplers/diffusion/rdmc.js';
+import { costPerParticle, zeroCost } from '../../lib/samplers/particleSampler.js';
 import { gaussian, type GaussianTarget } from '../../lib/targets/gaussian.js';
 import { logDensityAndGrad, type Target } from '../../lib/targets/target.js';
 import { useBackend } from '../helpers/backends.js';
@@ -120,19 +121,23 @@ test('budget: the reported counts equal the target evaluations made, and rdmcBud
     const result = await rdmc(key(3), target, options);
     result.samples.dispose();
     const what = `case ${i}`;
-    assert.equal(result.budget.gradientEvaluationsPerParticle, formulas[i].gradients, what);
-    assert.equal(result.budget.densityEvaluationsPerParticle, formulas[i].densities, what);
+    const perParticle = costPerParticle(result.budget.cost, n);
+    assert.equal(perParticle.gradientEvaluations, formulas[i].gradients, what);
+    assert.equal(perParticle.densityEvaluations, formulas[i].densities, what);
     assert.equal(counts.gradientRows, formulas[i].gradients * n, `${what}: gradient rows evaluated`);
     assert.equal(counts.densityRows, formulas[i].densities * n, `${what}: density rows evaluated`);
     assert.deepEqual(rdmcBudget(options), result.budget, what);
-    assert.equal(result.budget.gradientEvaluations, formulas[i].gradients * n);
+    assert.deepEqual(result.budget.cost, { ...zeroCost(), gradientEvaluations: counts.gradientRows, densityEvaluations: counts.densityRows }, what);
     assert.equal(result.budget.scoreEstimates, (options.numInitSteps ?? 16) + options.numSteps!);
   }
-  // An exact score costs nothing.
+  // An exact score costs no target evaluation: one model score evaluation per particle and estimate instead.
   const { target, counts } = counting(target2d);
-  const exact = await rdmc(key(3), target, { numParticles: n, numSteps: 3, score: (y) => tf.neg(y) });
+  const calls: number[] = [];
+  const exact = await rdmc(key(3), target, { numParticles: n, numSteps: 3, score: (y) => (calls.push(y.shape[0]), tf.neg(y)) });
   exact.samples.dispose();
-  assert.equal(exact.budget.gradientEvaluations + exact.budget.densityEvaluations + counts.gradientRows + counts.densityRows, 0);
+  assert.equal(counts.gradientRows + counts.densityRows, 0);
+  assert.deepEqual(exact.budget.cost, { ...zeroCost(), modelScoreEvaluations: calls.reduce((a, b) => a + b, 0) });
+  assert.equal(calls.length, 16 + 3);
 });
 
 test('determinism, time grid, progress, memory and abort', async () => {

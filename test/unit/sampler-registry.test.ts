@@ -12,8 +12,9 @@ import { gaussianMixture, type GaussianMixtureTarget } from '../../lib/targets/m
 import { gaussian } from '../../lib/targets/gaussian.js';
 import { perfectModel } from '../../lib/diffusion/forwardNoising.js';
 import { vpSchedule } from '../../lib/diffusion/vpSchedule.js';
-import { samplers, type SamplerName } from '../../lib/samplers/samplerRegistry.js';
-import type { ParticleRun, SamplerProgress } from '../../lib/samplers/particleSampler.js';
+import { samplers, type RdmcSamplerOptions, type SamplerName } from '../../lib/samplers/samplerRegistry.js';
+import { zeroCost, type ParticleRun, type SamplerProgress } from '../../lib/samplers/particleSampler.js';
+import { rdmcBudget } from '../../lib/samplers/diffusion/rdmc.js';
 
 let target: GaussianMixtureTarget;
 before(async () => {
@@ -83,6 +84,16 @@ test('cost is counted one way: MALA chains and SMC levels count exactly what the
   assert.equal(smc.cost.densityEvaluations, levels * N);
   assert.ok(smc.logZStandardError! > 0, 'SMC reports a standard error for log Z');
   smc.particles.dispose();
+  // RDMC: the counted target evaluations are the ones rdmcBudget predicts; a given score costs model score
+  // evaluations (one per particle and score estimate) and no target evaluation.
+  const rdmcOptions = optionsFor('rdmc') as unknown as RdmcSamplerOptions;
+  const rdmc = await samplers.get('rdmc')(key(4), target, rdmcOptions);
+  assert.deepEqual(rdmc.cost, rdmcBudget(rdmcOptions).cost);
+  assert.ok(rdmc.cost.gradientEvaluations > 0 && rdmc.cost.densityEvaluations > 0);
+  rdmc.particles.dispose();
+  const scored = await samplers.get('rdmc')(key(5), target, { ...rdmcOptions, score: (y) => tf.neg(y) as tf.Tensor2D });
+  assert.deepEqual(scored.cost, { ...zeroCost(), modelScoreEvaluations: (2 + 4) * N });
+  scored.particles.dispose();
 });
 
 test('options are checked at the boundary, by name', async () => {

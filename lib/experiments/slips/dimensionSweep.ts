@@ -20,7 +20,7 @@ import { twoModesSlips } from '../../targets/twoModes.js';
 import { sweepCurves } from '../../viz/sweepCurves.js';
 import type { DimensionSweepConfig } from './config.js';
 import { concatPanels, summariseOverSeeds, withXTicks } from './figures.js';
-import { baselinesOf, runBaseline, runSlips, unweightedPoints, type MethodRun, type Problem } from './methods.js';
+import { METHOD_LABELS, baselinesOf, runBaseline, runCostPerParticle, runSlips, runWeights, unweightedPoints, type BenchmarkRun, type Problem } from './methods.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 
 export interface DimensionSweepRow {
@@ -78,20 +78,21 @@ export async function runDimensionSweep(config: DimensionSweepConfig, key: Key, 
       for (let seed = 0; seed < config.seeds; seed++) {
         const k = foldIn(foldIn(key, dim), seed);
         const exact = target.sample(foldIn(k, 0), config.slips.numParticles);
-        const record = async (run: MethodRun, series: string, epsilon: number | null) => {
+        const record = async (run: BenchmarkRun, series: string, epsilon: number | null) => {
           const points = unweightedPoints(foldIn(k, 5), run);
           try {
             const [assigned, slicedW2GaussianApprox, slicedW2] = await Promise.all([
-              target.modes.assign(run.samples),
+              target.modes.assign(run.particles),
               slicedWassersteinGaussianApprox(points, exact),
               slicedWasserstein(points, exact, { key: foldIn(k, 4), numDirections: config.numDirections }),
             ]);
-            const w = modeWeights(assigned, 2, run.weights ?? undefined)[0];
+            const w = modeWeights(assigned, 2, runWeights(run))[0];
+            const cost = runCostPerParticle(run);
             const row: DimensionSweepRow = {
               dim,
               seed,
               series,
-              method: run.method,
+              method: METHOD_LABELS[run.sampler],
               epsilon,
               sigma: problem.sigma,
               modeWeight: w,
@@ -99,19 +100,19 @@ export async function runDimensionSweep(config: DimensionSweepConfig, key: Key, 
               modeWeightError: Math.abs(w - trueModeWeight),
               slicedW2GaussianApprox,
               slicedW2,
-              gradientEvaluationsPerParticle: run.gradientEvaluationsPerParticle,
-              densityEvaluationsPerParticle: run.densityEvaluationsPerParticle,
+              gradientEvaluationsPerParticle: cost.gradientEvaluationsPerParticle,
+              densityEvaluationsPerParticle: cost.densityEvaluationsPerParticle,
               ess: run.ess,
-              acceptanceRate: run.acceptanceRate,
+              acceptanceRate: run.details.acceptanceRate,
               seconds: run.seconds,
             };
             rows.push(row);
             options.onProgress?.(
               `S1 d=${dim} seed ${seed} ${series}: ŵ₁ = ${w.toFixed(3)} (w₁ = ${trueModeWeight.toFixed(3)}), sliced W2 ${row.slicedW2.toFixed(3)}, ` +
-                `${run.gradientEvaluationsPerParticle} gradients/particle, ${run.seconds.toFixed(1)} s`,
+                `${cost.gradientEvaluationsPerParticle} gradients/particle, ${run.seconds.toFixed(1)} s`,
             );
           } finally {
-            tf.dispose([points, run.samples]);
+            tf.dispose([points, run.particles]);
           }
         };
         try {

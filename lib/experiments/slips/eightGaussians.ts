@@ -18,7 +18,7 @@ import { scatterOverDensity } from '../../viz/scatterOverDensity.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import type { EightGaussiansConfig } from './config.js';
 import { concatPanels, summariseOverSeeds } from './figures.js';
-import { baselinesOf, runBaseline, runSlips, unweightedPoints, type MethodRun, type Problem } from './methods.js';
+import { baselinesOf, runBaseline, runCostPerParticle, runSlips, runWeights, unweightedPoints, type BenchmarkRun, type Problem } from './methods.js';
 
 export interface EightGaussiansRow {
   seed: number;
@@ -61,8 +61,9 @@ export async function runEightGaussians(config: EightGaussiansConfig, key: Key, 
       const exact = target.sample(foldIn(k, 0), n);
       const other = target.sample(foldIn(k, 6), n);
       try {
-        const record = async (method: string, pts: tf.Tensor2D, run: MethodRun | null) => {
-          const w = modeWeights(await target.modes.assign(run ? run.samples : pts), 8, run?.weights ?? undefined);
+        const record = async (method: string, pts: tf.Tensor2D, run: BenchmarkRun | null) => {
+          const w = modeWeights(await target.modes.assign(run ? run.particles : pts), 8, run ? runWeights(run) : undefined);
+          const cost = run ? runCostPerParticle(run) : { gradientEvaluationsPerParticle: 0, densityEvaluationsPerParticle: 0 };
           const row: EightGaussiansRow = {
             seed,
             method,
@@ -70,8 +71,8 @@ export async function runEightGaussians(config: EightGaussiansConfig, key: Key, 
             modeWeightTv: modeWeightError(w, truth).totalVariation,
             maxModeWeight: Math.max(...w),
             minModeWeight: Math.min(...w),
-            gradientEvaluationsPerParticle: run?.gradientEvaluationsPerParticle ?? 0,
-            densityEvaluationsPerParticle: run?.densityEvaluationsPerParticle ?? 0,
+            gradientEvaluationsPerParticle: cost.gradientEvaluationsPerParticle,
+            densityEvaluationsPerParticle: cost.densityEvaluationsPerParticle,
             ess: run?.ess ?? n,
             seconds: run?.seconds ?? 0,
           };
@@ -90,7 +91,7 @@ export async function runEightGaussians(config: EightGaussiansConfig, key: Key, 
           try {
             await record(method, pts, run);
           } finally {
-            tf.dispose([pts, run.samples]);
+            tf.dispose([pts, run.particles]);
           }
         }
       } finally {

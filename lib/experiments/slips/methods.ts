@@ -6,16 +6,20 @@
  * - SMC and AIS on the geometric path from N(0, (R² + τ²) I) (`smcAtBudget`, `aisAtBudget`, spec 1.7);
  * - RDMC (`rdmc`) with SLIPS's chains and MALA steps per score estimate.
  *
- * Every run returns its samples, its importance weights (AIS) and the target evaluations it made per particle.
- * Metrics that need unweighted points (W2, sliced W2) use `unweightedPoints`: AIS's particles resampled
- * systematically by their weights.
+ * Every run is a `ParticleRun` (lib/samplers/particleSampler.ts): its particles, its normalised log-weights when
+ * they are not all equal (AIS; SMC resamples at every level, so its final particles are equally weighted), its
+ * `cost` (the target evaluations it makes, or an exact denoiser's model evaluations, totals over the particles;
+ * the figures' per-particle columns divide by N: `runCostPerParticle`), and in `details` the mean MALA acceptance
+ * and the sampler's own diagnostics. Metrics that need unweighted points (W2,
+ * sliced W2) use `unweightedPoints`: AIS's particles resampled systematically by their weights.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Key } from '../../core/random.js';
 import { localizationSchedule, type LocalizationSchedule } from '../../diffusion/localizationSchedules.js';
 import { aisAtBudget, smcAtBudget, type GeometricPathRunResult } from '../../samplers/diffusion/equalBudget.js';
-import { rdmc, rdmcBudget } from '../../samplers/diffusion/rdmc.js';
-import { slips, type Denoiser } from '../../samplers/diffusion/slips.js';
+import { rdmc, rdmcBudget, type RdmcResult } from '../../samplers/diffusion/rdmc.js';
+import { slips, type Denoiser, type SlipsDiagnostics } from '../../samplers/diffusion/slips.js';
+import { costPerParticle, zeroCost, type ParticleRun } from '../../samplers/particleSampler.js';
 import { gatherRows, resample } from '../../samplers/smc/resampling.js';
 import type { GaussianMixtureTarget } from '../../targets/mixture.js';
 import { noisedMixture } from '../../targets/noisedMixture.js';
@@ -24,6 +28,10 @@ import type { BaselineSettings, BudgetRule, ScheduleChoice, SlipsSettings } from
 
 export const BASELINES = ['SMC', 'AIS', 'RDMC'] as const;
 export type BaselineName = (typeof BASELINES)[number];
+
+/** The figures' method label of each sampler (the `method` column). */
+export const METHOD_LABELS = { slips: 'SLIPS', smc: 'SMC', ais: 'AIS', rdmc: 'RDMC' } as const;
+export type BenchmarkSampler = keyof typeof METHOD_LABELS;
 
 /** A target with the two numbers of SLIPS's σ rule and of the baselines' Gaussian reference (spec 1.4, 1.6). */
 export interface Problem {
@@ -36,21 +44,28 @@ export interface Problem {
   sigma: number;
 }
 
-export interface MethodRun {
-  method: string;
-  /** [N, d]; the caller owns it. */
-  samples: tf.Tensor2D;
-  /** Normalised importance weights (AIS), else null (equal weights). */
-  weights: Float64Array | null;
-  /** Target gradient evaluations per particle (each also evaluates the density). */
-  gradientEvaluationsPerParticle: number;
-  /** Density-only evaluations per particle (SMC / AIS incremental weights, RDMC importance proposals). */
-  densityEvaluationsPerParticle: number;
-  seconds: number;
-  /** Effective sample size of the weights (AIS), else the number of particles. */
-  ess: number;
-  /** Mean MALA acceptance (SLIPS's denoiser over the outer steps; NaN when not applicable). */
+export interface BenchmarkDetails {
+  /** Mean MALA acceptance: SLIPS's denoiser over the outer steps, SMC / AIS over the levels, RDMC over the score
+   *  estimates; NaN without MCMC (an exact denoiser). */
   acceptanceRate: number;
+  /** The sampler's own diagnostics (SLIPS's; SMC / AIS's plan and levels; RDMC's grid, acceptances and budget). */
+  diagnostics: SlipsDiagnostics | Omit<GeometricPathRunResult, 'samples'> | Omit<RdmcResult, 'samples'>;
+}
+
+/** A run of the benchmark: the one result type of the samplers, with typed details. */
+export interface BenchmarkRun extends ParticleRun<BenchmarkDetails> {
+  sampler: BenchmarkSampler;
+}
+
+/** The figures' per-particle cost of a run (gradientEvaluationsPerParticle, densityEvaluationsPerParticle). */
+export function runCostPerParticle(run: ParticleRun): { gradientEvaluationsPerParticle: number; densityEvaluationsPerParticle: number } {
+  const c = costPerParticle(run.cost, run.particles.shape[0]);
+  return { gradientEvaluationsPerParticle: c.gradientEvaluations, densityEvaluationsPerParticle: c.densityEvaluations };
+}
+
+/** The run's normalised weights exp(logWeights) (summing to 1), or undefined when equally weighted. */
+export function runWeights(run: ParticleRun): Float64Array | undefined {
+  return run.logWeights?.map(Math.exp);
 }
 
 /**
@@ -82,13 +97,19 @@ export function rdmcStepsFor(rule: BudgetRule, s: SlipsSettings, r: NonNullable<
     numInitSteps: r.numInitSteps,
     estimator: { numChains: s.numChains, numMcmcSteps: s.numMcmcSteps, numProposals: r.numProposals, numWarmupSteps: r.numWarmupSteps },
   });
-  const one = rdmcBudget(options(1)).gradientEvaluationsPerParticle;
-  const perStep = rdmcBudget(options(2)).gradientEvaluationsPerParticle - one;
+  const one = rdmcBudget(options(1)).cost.gradientEvaluations;
+  const perStep = rdmcBudget(options(2)).cost.gradientEvaluations - one;
   return Math.max(1, 1 + Math.floor((slipsGradientEvaluations(s) - one) / perStep));
 }
 
 function seconds(since: number): number {
   return (performance.now() - since) / 1000;
+}
+
+/** The mean of the finite values (NaN when none). */
+function meanAcceptance(rates: ArrayLike<number>): number {
+  const finite = Array.from(rates).filter(Number.isFinite);
+  return finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
 }
 
 /** The schedule object and the start / end options of `slips` for a schedule choice. */
@@ -123,7 +144,7 @@ export interface SlipsRunOptions {
 }
 
 /** One SLIPS run (the MCMC denoiser unless `denoiser` is given). */
-export async function runSlips(key: Key, problem: Problem, settings: SlipsSettings, choice: ScheduleChoice, options: SlipsRunOptions): Promise<MethodRun> {
+export async function runSlips(key: Key, problem: Problem, settings: SlipsSettings, choice: ScheduleChoice, options: SlipsRunOptions): Promise<BenchmarkRun> {
   const began = performance.now();
   const { schedule, horizon } = scheduleOf(choice);
   const numParticles = options.numParticles ?? settings.numParticles;
@@ -144,29 +165,37 @@ export async function runSlips(key: Key, problem: Problem, settings: SlipsSettin
     signal: options.signal,
   });
   const d = result.diagnostics;
-  const outer = Array.from(d.acceptanceRate).filter(Number.isFinite);
+  // Each chain evaluates the target's gradient once per MALA step and once at the start of each denoiser call
+  // (its state re-evaluated for the new posterior); an exact denoiser is one model evaluation per particle and call.
+  const cost = options.denoiser
+    ? { ...zeroCost(), modelScoreEvaluations: d.numDenoiserCalls * numParticles }
+    : { ...zeroCost(), gradientEvaluations: settings.numChains * (d.totalMcmcSteps + d.numDenoiserCalls) * numParticles };
   return {
-    method: 'SLIPS',
-    samples: result.samples,
-    weights: null,
-    gradientEvaluationsPerParticle: options.denoiser ? 0 : settings.numChains * (d.totalMcmcSteps + d.numDenoiserCalls),
-    densityEvaluationsPerParticle: 0,
-    seconds: seconds(began),
+    sampler: 'slips',
+    particles: result.samples,
     ess: numParticles,
-    acceptanceRate: outer.length ? outer.reduce((a, b) => a + b, 0) / outer.length : NaN,
+    cost,
+    levels: d.times.length,
+    seconds: seconds(began),
+    warnings: [],
+    details: { acceptanceRate: meanAcceptance(d.acceptanceRate), diagnostics: d },
   };
 }
 
-function fromGeometricPath(method: 'SMC' | 'AIS', r: GeometricPathRunResult, began: number): MethodRun {
+function fromGeometricPath(sampler: 'smc' | 'ais', r: GeometricPathRunResult, began: number): BenchmarkRun {
+  const { samples, ...diagnostics } = r;
+  const uniform = r.logWeights.every((w) => w === r.logWeights[0]);
   return {
-    method,
-    samples: r.samples,
-    weights: method === 'AIS' ? r.weights : null,
-    gradientEvaluationsPerParticle: r.budget.gradientEvaluationsPerParticle,
-    densityEvaluationsPerParticle: r.budget.densityEvaluationsPerParticle,
-    seconds: seconds(began),
+    sampler,
+    particles: samples,
+    logWeights: uniform ? undefined : r.logWeights,
+    logZ: r.logZ,
     ess: r.ess,
-    acceptanceRate: r.levels.length ? r.levels.reduce((a, l) => a + l.acceptanceRate, 0) / r.levels.length : NaN,
+    cost: r.cost,
+    levels: r.levels.length,
+    seconds: seconds(began),
+    warnings: r.warnings,
+    details: { acceptanceRate: r.levels.length ? r.levels.reduce((a, l) => a + l.acceptanceRate, 0) / r.levels.length : NaN, diagnostics },
   };
 }
 
@@ -179,7 +208,7 @@ export async function runBaseline(
   rule: BudgetRule,
   baselines: BaselineSettings,
   signal?: AbortSignal,
-): Promise<MethodRun> {
+): Promise<BenchmarkRun> {
   const began = performance.now();
   const { target, radius, tau } = problem;
   const d = target.dim;
@@ -194,7 +223,7 @@ export async function runBaseline(
       signal,
     };
     const r = method === 'SMC' ? await smcAtBudget(key, target, options) : await aisAtBudget(key, target, options);
-    return fromGeometricPath(method, r, began);
+    return fromGeometricPath(method === 'SMC' ? 'smc' : 'ais', r, began);
   }
   const r = baselines.rdmc;
   if (r === null) throw new Error('runBaseline: RDMC is switched off in this configuration (baselines.rdmc = null)');
@@ -208,16 +237,16 @@ export async function runBaseline(
     estimator: { numChains: settings.numChains, numMcmcSteps: settings.numMcmcSteps, numProposals: r.numProposals, numWarmupSteps: r.numWarmupSteps },
     signal,
   });
-  const outer = Array.from(result.acceptanceRate).filter(Number.isFinite);
+  const { samples, ...diagnostics } = result;
   return {
-    method: 'RDMC',
-    samples: result.samples,
-    weights: null,
-    gradientEvaluationsPerParticle: result.budget.gradientEvaluationsPerParticle,
-    densityEvaluationsPerParticle: result.budget.densityEvaluationsPerParticle,
-    seconds: seconds(began),
+    sampler: 'rdmc',
+    particles: samples,
     ess: settings.numParticles,
-    acceptanceRate: outer.length ? outer.reduce((a, b) => a + b, 0) / outer.length : NaN,
+    cost: result.budget.cost,
+    levels: result.times.length - 1,
+    seconds: seconds(began),
+    warnings: [],
+    details: { acceptanceRate: meanAcceptance(result.acceptanceRate), diagnostics },
   };
 }
 
@@ -226,8 +255,9 @@ export function baselinesOf(b: BaselineSettings): BaselineName[] {
   return BASELINES.filter((m) => m !== 'RDMC' || b.rdmc !== null);
 }
 
-/** The run's points with equal weights: the samples themselves, or (AIS) a systematic resample by the weights. */
-export function unweightedPoints(key: Key, run: MethodRun): tf.Tensor2D {
-  if (run.weights === null) return tf.clone(run.samples);
-  return gatherRows(run.samples, resample(key, run.weights, 'systematic'));
+/** The run's points with equal weights: the particles themselves, or (AIS) a systematic resample by the weights. */
+export function unweightedPoints(key: Key, run: ParticleRun): tf.Tensor2D {
+  const weights = runWeights(run);
+  if (weights === undefined) return tf.clone(run.particles);
+  return gatherRows(run.particles, resample(key, weights, 'systematic'));
 }

@@ -17,7 +17,7 @@ import { sweepCurves } from '../../viz/sweepCurves.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
 import type { PhiFourConfig } from './config.js';
 import { summariseOverSeeds } from './figures.js';
-import { baselinesOf, runBaseline, runSlips, type MethodRun, type Problem } from './methods.js';
+import { baselinesOf, runBaseline, runCostPerParticle, runSlips, runWeights, type BenchmarkRun, type Problem } from './methods.js';
 
 export interface PhiFourRow {
   tilt: number;
@@ -54,12 +54,12 @@ export async function runPhiFour(config: PhiFourConfig, key: Key, options: Exper
       const k = foldIn(foldIn(key, bi), seed);
       for (const [i, method] of methods.entries()) {
         throwIfAborted(options.signal, 'slips S4');
-        const run: MethodRun =
+        const run: BenchmarkRun =
           method === 'SLIPS'
             ? await runSlips(foldIn(k, 10), problem, config.slips, config.schedule, { epsilon: config.epsilon, epsilonEnd: config.epsilonEnd, signal: options.signal })
             : await runBaseline(method as 'SMC' | 'AIS' | 'RDMC', foldIn(k, i), problem, config.slips, config.budget, config.baselines, options.signal);
         try {
-          const logRatio = await phiFourLogModeRatio(run.samples, target, { weights: run.weights ?? undefined });
+          const logRatio = await phiFourLogModeRatio(run.particles, target, { weights: runWeights(run) });
           rows.push({
             tilt,
             seed,
@@ -67,12 +67,12 @@ export async function runPhiFour(config: PhiFourConfig, key: Key, options: Exper
             logRatio,
             laplaceLogRatio: laplace,
             error: logRatio - laplace,
-            gradientEvaluationsPerParticle: run.gradientEvaluationsPerParticle,
+            gradientEvaluationsPerParticle: runCostPerParticle(run).gradientEvaluationsPerParticle,
             seconds: run.seconds,
           });
           options.onProgress?.(`S4 b=${tilt} seed ${seed} ${method}: log ratio ${logRatio.toFixed(2)} (Laplace ${laplace.toFixed(2)}), ${run.seconds.toFixed(1)} s`);
         } finally {
-          tf.dispose(run.samples);
+          tf.dispose(run.particles);
         }
       }
     }

@@ -90,15 +90,15 @@ export async function runSweetSpot(config: SweetSpotConfig, key: Key, options: E
             const runOnce = async (replicateKey: Key, numParticles: number) => {
               const run = await runSlips(replicateKey, scaled, config.slips, choice, { epsilon, numParticles, denoiser: exact, signal: options.signal });
               try {
-                const assigned = await target.modes.assign(run.samples);
+                const assigned = await target.modes.assign(run.particles);
                 const groups = numParticles / n;
                 for (let g = 0; g < groups; g++) {
                   weights.push(modeWeights(assigned.subarray(g * n, (g + 1) * n), 2)[0]);
-                  acceptance.push(run.acceptanceRate);
+                  acceptance.push(run.details.acceptanceRate);
                   times.push(run.seconds);
                 }
               } finally {
-                run.samples.dispose();
+                run.particles.dispose();
               }
             };
             if (config.batchReplicates) await runOnce(cellKey, R * n);

@@ -11,8 +11,9 @@
  *                                        re-initialised for the level's density (one evaluation; the reference
  *                                        code instead reuses a gradient computed for the wrong density, section 1.7)
  * With M given (default 32), K = floor(B / M) (or floor(B / (M + 1))); with K given, M = floor(B / K) (or
- * floor(B / K) - 1). What the run actually does is always reported: K (M + 1) gradient evaluations and K
- * density-only evaluations (the incremental weights) of the target per particle, and the unspent remainder of B.
+ * floor(B / K) - 1). What the run actually does is always reported, as a `SamplerCost` (../particleSampler.ts):
+ * the plan's `costPerParticle`, K (M + 1) gradient evaluations and K density-only evaluations (the incremental
+ * weights) of the target per particle, the run's `cost`, the same times N, and the unspent remainder of B.
  *
  * The SLIPS reference's initial-gradient bug (the Gaussian reference's gradient returned as -x instead of
  * -x / sigma^2) cannot occur here: the reference is `gaussian(0, sigma^2)`, whose gradient is analytic and tested,
@@ -28,6 +29,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Key } from '../../core/random.js';
 import { checkChoice, checkInteger, checkInterval, checkNumber, checkOptions, invalidOption } from '../../core/validate.js';
 import { gaussian } from '../../targets/gaussian.js';
+import { zeroCost, type SamplerCost } from '../particleSampler.js';
 import type { Target } from '../../targets/target.js';
 import type { Kernel } from '../mcmc/kernel.js';
 import { mala, type MalaParams, type MalaState } from '../mcmc/mala.js';
@@ -49,10 +51,11 @@ export interface GeometricPathBudget {
   numMcmcSteps: number;
   /** K M: SLIPS's count. */
   nominalGradientEvaluations: number;
-  /** K (M + 1): target gradient evaluations per particle that the run makes. */
-  gradientEvaluationsPerParticle: number;
-  /** K: target density-only evaluations per particle (incremental weights). */
-  densityEvaluationsPerParticle: number;
+  /**
+   * What the run makes per particle (a plan is counted per particle, as B is; the run's `cost` is the total):
+   * K (M + 1) target gradient evaluations and K density-only evaluations (the incremental weights).
+   */
+  costPerParticle: SamplerCost;
   /** requested minus what the convention counts (>= 0; the floors). */
   unspent: number;
 }
@@ -102,8 +105,7 @@ function budgetFor(where: string, budget: number, options: GeometricPathBudgetOp
     numLevels,
     numMcmcSteps,
     nominalGradientEvaluations: nominal,
-    gradientEvaluationsPerParticle: exact,
-    densityEvaluationsPerParticle: numLevels,
+    costPerParticle: { ...zeroCost(), gradientEvaluations: exact, densityEvaluations: numLevels },
     unspent: requested - (convention === 'exact' ? exact : nominal),
   };
 }
@@ -140,10 +142,11 @@ export interface GeometricPathRunResult {
   logZ: number;
   ess: number;
   budget: GeometricPathBudget;
-  /** Totals over all particles. */
-  gradientEvaluations: number;
-  densityEvaluations: number;
+  /** Target evaluations made, totals over all particles (budget.costPerParticle times N). */
+  cost: SamplerCost;
   levels: LevelDiagnostics[];
+  /** Things a user should know about this run (SMC / AIS's own: a collapsed final ESS). */
+  warnings: string[];
   /** The step size after the last level's adaptation. */
   stepSize: number;
 }
@@ -206,9 +209,13 @@ async function runAtBudget(where: 'smcAtBudget' | 'aisAtBudget', key: Key, targe
       logZ: result.logZ,
       ess: result.ess,
       budget,
-      gradientEvaluations: budget.gradientEvaluationsPerParticle * numParticles,
-      densityEvaluations: budget.densityEvaluationsPerParticle * numParticles,
+      cost: {
+        ...zeroCost(),
+        gradientEvaluations: budget.costPerParticle.gradientEvaluations * numParticles,
+        densityEvaluations: budget.costPerParticle.densityEvaluations * numParticles,
+      },
       levels: result.levels,
+      warnings: result.warnings,
       stepSize: result.params.stepSize as number,
     };
   } finally {

@@ -40,8 +40,10 @@
  * Budget (per particle): every score estimate costs, with 'mcmc', numChains (numMcmcSteps + 1) target gradient
  * evaluations (+ numChains numWarmupSteps on the first estimate; the + 1 is the gradient at the chain start, which
  * belongs to the new posterior) and numProposals density evaluations when the chains start from importance draws;
- * with 'importance', numProposals density evaluations. There are numInitSteps + numSteps estimates. `rdmcBudget`
- * returns the counts without running anything; the run reports the same numbers.
+ * with 'importance', numProposals density evaluations. There are numInitSteps + numSteps estimates; with a given
+ * `score`, each is one model score evaluation per particle and no target evaluation. `rdmcBudget` returns these
+ * counts as a `SamplerCost` (../particleSampler.ts: totals over the N particles; `costPerParticle` divides) without
+ * running anything; the run reports the same numbers.
  */
 import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted } from '../../core/abort.js';
@@ -51,6 +53,7 @@ import { categorical, foldIn, normal, split, type Key } from '../../core/random.
 import { checkChoice, checkInteger, checkNumber, checkNumberArray, checkOptions, invalidOption, verbatim } from '../../core/validate.js';
 import { checkFinite, checkPositions, type Target } from '../../targets/target.js';
 import { unadjustedLangevin } from '../mcmc/langevin.js';
+import { zeroCost, type SamplerCost } from '../particleSampler.js';
 import {
   checkPosteriorMeanOptions,
   checkTarget,
@@ -129,15 +132,13 @@ export interface RdmcProgress {
 }
 
 export interface RdmcBudget {
-  /** Number of score estimates: numInitSteps + numSteps (they cost nothing when `score` is given). */
+  /** Number of score estimates: numInitSteps + numSteps. */
   scoreEstimates: number;
-  /** Target gradient evaluations per particle (each also evaluates the density). */
-  gradientEvaluationsPerParticle: number;
-  /** Target density-only evaluations per particle (importance proposals). */
-  densityEvaluationsPerParticle: number;
-  /** The same, times numParticles. */
-  gradientEvaluations: number;
-  densityEvaluations: number;
+  /**
+   * What the run evaluates, totals over the N particles: target gradient evaluations (MALA chains), target
+   * density-only evaluations (importance proposals); with a given `score`, model score evaluations only.
+   */
+  cost: SamplerCost;
 }
 
 export interface RdmcResult {
@@ -267,16 +268,19 @@ function budgetOf(o: CheckedRdmc): RdmcBudget {
       densities += c.densities;
     }
   }
+  const n = o.numParticles;
   return {
     scoreEstimates,
-    gradientEvaluationsPerParticle: gradients,
-    densityEvaluationsPerParticle: densities,
-    gradientEvaluations: gradients * o.numParticles,
-    densityEvaluations: densities * o.numParticles,
+    cost: {
+      ...zeroCost(),
+      gradientEvaluations: gradients * n,
+      densityEvaluations: densities * n,
+      modelScoreEvaluations: o.score ? scoreEstimates * n : 0,
+    },
   };
 }
 
-/** The target evaluations an `rdmc` run with these options will make (see the file comment); runs nothing. */
+/** The evaluations an `rdmc` run with these options will make, totals over particles (file comment); runs nothing. */
 export function rdmcBudget(options: RdmcOptions): RdmcBudget {
   return budgetOf(checkRdmcOptions('rdmcBudget', options, options?.initialMean?.length));
 }
