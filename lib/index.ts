@@ -171,6 +171,14 @@ export {
 } from './samplers/diffusion/observationPosterior.js';
 export { samplers, type SamplerName, type SamplerOptionsByName } from './samplers/samplerRegistry.js';
 export {
+  replicaExchange,
+  type ReplicaExchangeOptions,
+  type ReplicaExchangeProgress,
+  type ReplicaExchangeResult,
+} from './samplers/replicaExchange/replicaExchange.js';
+export { neighbourSwap, swapPairs, type NeighbourSwap } from './samplers/replicaExchange/neighbourSwap.js';
+export { temperedRowsTarget, pathParts, blendParts, logRatioOf, type PathParts } from './samplers/replicaExchange/temperedRows.js';
+export {
   costPerParticle,
   type RunControl,
   type SamplerProgress,

@@ -26,8 +26,10 @@ import { mala } from './mcmc/mala.js';
 import { rwmh } from './mcmc/rwmh.js';
 import { lowEssWarnings, zeroCost, type ParticleSampler, type RunControl } from './particleSampler.js';
 import { runChain } from './runChain.js';
+import { replicaExchange, type ReplicaExchangeOptions } from './replicaExchange/replicaExchange.js';
 import { ais } from './smc/ais.js';
 import { smc, type SmcOptions, type SmcResult } from './smc/smc.js';
+import { linearSchedule } from './smc/tempering.js';
 import type { ProposalWithLogDensity } from './transport/flowProposals.js';
 import { neuralImportanceSampling, type NeuralIsOptions } from './transport/neuralImportanceSampling.js';
 
@@ -65,7 +67,7 @@ const TEMPERING_KEYS = [
 ] as const;
 
 /** The user's reference, or N(0, referenceScale² I) built here (then `dispose` frees it). */
-function referenceOf(where: string, target: Target, o: TemperingOptions): { reference: Target; dispose(): void } {
+function referenceOf(where: string, target: Target, o: Pick<TemperingOptions, 'reference' | 'referenceScale'>): { reference: Target; dispose(): void } {
   if (o.reference !== undefined) return { reference: o.reference, dispose: () => {} };
   if (o.referenceScale === undefined) {
     invalidOption(where, 'reference', undefined, 'a reference Target with sample and logZ, or referenceScale for N(0, referenceScale² I)');
@@ -124,6 +126,57 @@ function temperingSampler(name: 'smc' | 'ais'): ParticleSampler<SmcSamplerOption
   };
 }
 
+
+// ---------------------------------------------------------------------------------------------------------------
+// Replica exchange on the geometric path
+
+export type ReplicaExchangeSamplerOptions = Omit<ReplicaExchangeOptions, 'reference' | 'target' | 'schedule' | 'signal' | 'onProgress'> & {
+  /** π₀, or leave it out and give `referenceScale` for N(0, referenceScale² I). */
+  reference?: Target;
+  referenceScale?: number;
+  /** Temperatures (strictly increasing, ending at 1), or `numLevels` for linspace(0, 1, numLevels). */
+  schedule?: ArrayLike<number>;
+  numLevels?: number;
+};
+const REPLICA_EXCHANGE_KEYS = [
+  'reference', 'referenceScale', 'schedule', 'numLevels', 'numChains', 'numSteps', 'numWarmup', 'swapFrequency', 'stepSize',
+  'adaptation', 'initialPositions', 'chunkSize', ...CONTROL,
+] as const;
+
+const replicaExchangeSampler: ParticleSampler<ReplicaExchangeSamplerOptions> = async (key, target, options) => {
+  const name = 'replica-exchange';
+  const o = checkOptions<ReplicaExchangeSamplerOptions & RunControl>(name, options, REPLICA_EXCHANGE_KEYS) as ReplicaExchangeSamplerOptions & RunControl;
+  const { reference: _r, referenceScale: _s, numLevels, schedule, onProgress, ...rest } = o;
+  if ((schedule === undefined) === (numLevels === undefined)) {
+    invalidOption(name, 'schedule', schedule, 'either a schedule of temperatures or numLevels (one of the two)');
+  }
+  const betas = schedule ?? linearSchedule(checkInteger(name, 'numLevels', numLevels, 2) - 1);
+  const cost = zeroCost();
+  const began = performance.now();
+  const ref = referenceOf(name, target, o);
+  let result;
+  try {
+    result = await replicaExchange(key, {
+      ...rest,
+      reference: ref.reference,
+      target: countingTarget(target, cost),
+      schedule: betas,
+      onProgress: (p) => onProgress?.({
+        sampler: name, done: p.step, total: p.numSteps,
+        message: `step ${p.step}/${p.numSteps}: MALA acceptance ${p.mcmcAcceptance.toFixed(2)}, swap acceptance ${p.swapAcceptance.toFixed(2)}`,
+      }),
+    });
+  } finally {
+    ref.dispose();
+  }
+  result.finalPositions.dispose();
+  const { draws, finalPositions: _f, ...details } = result;
+  const count = draws.shape[0];
+  return {
+    sampler: name, particles: draws, ess: count, cost, levels: result.steps, seconds: (performance.now() - began) / 1000,
+    warnings: [], details,
+  };
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Diffusion-path samplers
@@ -283,6 +336,7 @@ export interface SamplerEntry {
 const ENTRIES: SamplerEntry[] = [
   { name: 'smc', description: 'SMC on the geometric path from a reference, adaptive tempering, MCMC moves (smc/smc.ts)', run: temperingSampler('smc') as ParticleSampler<never> },
   { name: 'ais', description: 'annealed importance sampling: SMC without resampling (smc/ais.ts)', run: temperingSampler('ais') as ParticleSampler<never> },
+  { name: 'replica-exchange', description: 'replica exchange (parallel tempering) on the geometric path, MALA per level (replicaExchange/)', run: replicaExchangeSampler as ParticleSampler<never> },
   { name: 'amc', description: 'annealed MC along a diffusion path of a model (diffusion/amc.ts)', run: amcSampler as ParticleSampler<never> },
   { name: 'slips', description: 'stochastic localization via iterative posterior sampling (diffusion/slips.ts)', run: slipsSampler as ParticleSampler<never> },
   { name: 'rdmc', description: 'reverse diffusion Monte Carlo (diffusion/rdmc.ts)', run: rdmcSampler as ParticleSampler<never> },
@@ -295,6 +349,7 @@ const ENTRIES: SamplerEntry[] = [
 export interface SamplerOptionsByName {
   smc: SmcSamplerOptions;
   ais: TemperingOptions;
+  'replica-exchange': ReplicaExchangeSamplerOptions;
   amc: AmcSamplerOptions;
   slips: SlipsSamplerOptions;
   rdmc: RdmcSamplerOptions;

@@ -28,6 +28,7 @@ function optionsFor(name: SamplerName): Record<string, unknown> {
   switch (name) {
     case 'smc': return { numParticles: N, referenceScale: 2, numMcmcSteps: 2 };
     case 'ais': return { numParticles: N, referenceScale: 2, numMcmcSteps: 2, schedule: [0, 0.25, 0.5, 1] };
+    case 'replica-exchange': return { numLevels: 4, numChains: 16, numSteps: 4, numWarmup: 4, swapFrequency: 2, stepSize: 0.05, referenceScale: 2 };
     case 'amc': return { model: perfectModel(target, vpSchedule()), kernel: 'firstOrder', numParticles: N, numLevels: 6 };
     case 'slips': return { sigma: 1.2, epsilon: 0.2, numParticles: N, numSteps: 6, numMcmcSteps: 3, numChains: 2, numInitSteps: 2 };
     case 'rdmc': return { numParticles: N, numSteps: 4, numInitSteps: 2, terminalTime: 0.5, estimator: { numChains: 2, numMcmcSteps: 3 } };
@@ -39,7 +40,7 @@ function optionsFor(name: SamplerName): Record<string, unknown> {
 
 test('every registered sampler returns a ParticleRun: particles [n, 2], a counted cost, and log Z where it has one', async () => {
   const withLogZ = new Set(['smc', 'ais', 'amc', 'neural-is']);
-  assert.deepEqual(samplers.names(), ['smc', 'ais', 'amc', 'slips', 'rdmc', 'neural-is', 'mala', 'rwmh', 'hmc']);
+  assert.deepEqual(samplers.names(), ['smc', 'ais', 'replica-exchange', 'amc', 'slips', 'rdmc', 'neural-is', 'mala', 'rwmh', 'hmc']);
   const before = tf.memory().numTensors;
   for (const name of samplers.names()) {
     const options = optionsFor(name);
