@@ -41,8 +41,11 @@ test('logDensity returning [n, 1] is caught at the boundary (mala init, runChain
 test('a missing or bad dim, or a missing logDensity, is caught before anything runs', async () => {
   const x = start();
   const noDim = { name: 'no-dim', logDensity: standardNormal } as unknown as Target;
-  await assert.rejects(mala(noDim).init(x), /the target's "dim" = undefined, expected a positive integer \(the number of coordinates/);
-  await assert.rejects(runChain(key(1), mala(noDim), x, { numSteps: 1, params: { stepSize: 0.1 } }), /runChain: target "no-dim" has "dim" = undefined, expected a positive integer: the number of coordinates/);
+  // Kernels check the target when they are built, naming it.
+  assert.throws(() => mala(noDim), /mala: target "no-dim" has "dim" = undefined, expected a positive integer: the number of coordinates/);
+  // runChain checks the kernel's target at its entry (a kernel that did not check it itself).
+  const unchecked = { ...mala({ name: 'normal', dim: 2, logDensity: standardNormal }), target: noDim };
+  await assert.rejects(runChain(key(1), unchecked, x, { numSteps: 1, params: { stepSize: 0.1 } }), /runChain: target "no-dim" has "dim" = undefined, expected a positive integer: the number of coordinates/);
   await assert.rejects(smc(key(1), smcOptions({ name: 'half', dim: 1.5, logDensity: standardNormal })), /smc: target "half" has "dim" = 1.5, expected a positive integer/);
   await assert.rejects(smc(key(1), smcOptions({ name: 'no-density', dim: 2 } as never)), /smc: target "no-density" has "logDensity" = undefined, expected a function/);
   x.dispose();

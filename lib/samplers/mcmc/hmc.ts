@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sumSquares } from '../../core/ops.js';
 import { normal, split, uniform, type Key } from '../../core/random.js';
 import { checkInteger, checkInterval } from '../../core/validate.js';
-import { logDensityAndGrad, type Target } from '../../targets/target.js';
+import { checkTarget, logDensityAndGrad, type Target } from '../../targets/target.js';
 import type { ChainState, Kernel, MetropolisInfo, StepSize } from './kernel.js';
 import { checkStepInputs, initialGradientState, invalid, metropolisAccept, perChainColumn } from './metropolis.js';
 
@@ -111,6 +111,7 @@ export function velocityVerlet(
 /** The HMC kernel for `target`; `info` also holds `logAcceptance` and `energyChange` = H(x', p') - H(x, p), [n]. */
 export function hmc(target: Target): Kernel<HmcState, HmcParams, HmcInfo> {
   const name = 'hmc';
+  checkTarget(name, target);
   return {
     name,
     target,

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { split, type Key } from '../../core/random.js';
-import { checkPositions, type Target } from '../../targets/target.js';
+import { checkPositions, checkTarget, logDensityOf, type Target } from '../../targets/target.js';
 import { stateFields, type ChainState, type Kernel, type MetropolisInfo } from './kernel.js';
 import { checkInitialState, checkParams, checkState, initialPosition, invalid, metropolisAccept } from './metropolis.js';
 
@@ -55,7 +55,7 @@ export async function initialProposalState(
   position: unknown,
 ): Promise<ImhState> {
   const x = await initialPosition(where, target, position);
-  const densities = tf.tidy(() => ({ logDensity: target.logDensity(x), logProposalDensity: proposal.logDensity(x) }));
+  const densities = tf.tidy(() => ({ logDensity: logDensityOf(target, x), logProposalDensity: proposal.logDensity(x) }));
   return checkInitialState(where, { position: x, ...densities });
 }
 
@@ -69,6 +69,7 @@ export function withProposalDensity(state: ChainState, proposal: IndependentProp
 /** The IMH kernel for `target` with proposal `proposal`; `info` also holds `logAcceptance` [n]. */
 export function imh(target: Target, proposal: IndependentProposal): Kernel<ImhState, ImhParams, MetropolisInfo> {
   const name = 'imh';
+  checkTarget(name, target);
   checkProposal(name, proposal);
   return {
     name,
@@ -84,7 +85,7 @@ export function imh(target: Target, proposal: IndependentProposal): Kernel<ImhSt
         const [kProposal, kAccept] = split(key, 2);
         const current = withProposalDensity(state, proposal);
         const proposed = drawProposals(where, proposal, kProposal, n, target.dim);
-        const logDensity = target.logDensity(proposed);
+        const logDensity = logDensityOf(target, proposed);
         const logProposalDensity = proposal.logDensity(proposed);
         const logAcceptance = tf.sub(
           tf.sub(logDensity, logProposalDensity),

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { finiteOr, logSumExp, select } from '../../core/ops.js';
 import { categorical, split, type Key } from '../../core/random.js';
-import type { Target } from '../../targets/target.js';
+import { checkTarget, logDensityOf, type Target } from '../../targets/target.js';
 import type { Kernel, StepInfo } from './kernel.js';
 import { checkParams, checkState, invalid } from './metropolis.js';
 import {
@@ -54,6 +54,7 @@ function stackCandidates(current: tf.Tensor, fresh: tf.Tensor, n: number, m: num
 /** The i-SIR kernel for `target` with proposal `proposal`. */
 export function isir(target: Target, proposal: IndependentProposal): Kernel<IsirState, IsirParams, IsirInfo> {
   const name = 'isir';
+  checkTarget(name, target);
   checkProposal(name, proposal);
   return {
     name,
@@ -74,7 +75,7 @@ export function isir(target: Target, proposal: IndependentProposal): Kernel<Isir
         const [kProposal, kSelect] = split(key, 2);
         const current = withProposalDensity(state, proposal);
         const fresh = drawProposals(where, proposal, kProposal, n * m, target.dim);
-        const freshLogDensity = target.logDensity(fresh);
+        const freshLogDensity = logDensityOf(target, fresh);
         const freshLogProposal = proposal.logDensity(fresh);
 
         const positions = stackCandidates(current.position, fresh, n, m); // [n N, d]

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Key } from '../../core/random.js';
-import type { Target } from '../../targets/target.js';
+import { checkTarget, type Target } from '../../targets/target.js';
 import type { Kernel, MetropolisInfo, StepSize } from './kernel.js';
 import { malaStep, type LangevinState } from './langevin.js';
 import { checkStepInputs, initialGradientState } from './metropolis.js';
@@ -25,6 +25,7 @@ export interface MalaParams {
 /** The MALA kernel for `target`; `info` also holds `logAcceptance` [n] (NaN means rejected). */
 export function mala(target: Target): Kernel<MalaState, MalaParams, MetropolisInfo> {
   const name = 'mala';
+  checkTarget(name, target);
   return {
     name,
     target,

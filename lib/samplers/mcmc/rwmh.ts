@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { normal, split, type Key } from '../../core/random.js';
-import type { Target } from '../../targets/target.js';
+import { checkTarget, logDensityOf, type Target } from '../../targets/target.js';
 import type { ChainState, Kernel, MetropolisInfo, StepSize } from './kernel.js';
 import { checkInitialState, checkStepInputs, initialPosition, metropolisAccept, perChainColumn } from './metropolis.js';
 
@@ -19,12 +19,13 @@ export interface RwmhParams {
 /** The RWMH kernel for `target`; `info` also holds `logAcceptance` [n] (NaN means rejected). */
 export function rwmh(target: Target): Kernel<RwmhState, RwmhParams, MetropolisInfo> {
   const name = 'rwmh';
+  checkTarget(name, target);
   return {
     name,
     target,
     async init(position: tf.Tensor2D): Promise<RwmhState> {
       const x = await initialPosition(`${name}.init`, target, position);
-      return checkInitialState(`${name}.init`, { position: x, logDensity: tf.tidy(() => target.logDensity(x)) });
+      return checkInitialState(`${name}.init`, { position: x, logDensity: tf.tidy(() => logDensityOf(target, x)) });
     },
     step(key: Key, state: RwmhState, params: RwmhParams): { state: RwmhState; info: MetropolisInfo } {
       const { n, stepSize } = checkStepInputs(`${name}.step`, target, state, params);
@@ -32,7 +33,7 @@ export function rwmh(target: Target): Kernel<RwmhState, RwmhParams, MetropolisIn
         const [kNoise, kAccept] = split(key, 2);
         const { position, logDensity } = state;
         const proposal = tf.add(position, tf.mul(perChainColumn(stepSize), normal(kNoise, [n, target.dim]))) as tf.Tensor2D;
-        const proposalLogDensity = target.logDensity(proposal);
+        const proposalLogDensity = logDensityOf(target, proposal);
         const logAcceptance = tf.sub(proposalLogDensity, logDensity) as tf.Tensor1D;
         return metropolisAccept(kAccept, logAcceptance, { position: proposal, logDensity: proposalLogDensity }, state);
       });

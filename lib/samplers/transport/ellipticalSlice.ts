@@ -23,7 +23,7 @@ import { finiteOr, select, sumSquares } from '../../core/ops.js';
 import { foldIn, normal, split, uniform, type Key } from '../../core/random.js';
 import { readIfOnHost } from '../../core/readback.js';
 import { checkInteger } from '../../core/validate.js';
-import type { Target } from '../../targets/target.js';
+import { checkTarget, logDensityOf, type Target } from '../../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from '../mcmc/kernel.js';
 import { checkInitialState, checkParams, checkState, initialPosition } from '../mcmc/metropolis.js';
 
@@ -52,12 +52,13 @@ function logLikelihood(logDensity: tf.Tensor1D, z: tf.Tensor2D): tf.Tensor1D {
 /** The elliptical slice kernel for `target` (prior N(0, I)); `info.numShrinks` [n] counts the rejected proposals. */
 export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, EllipticalSliceParams, EllipticalSliceInfo> {
   const name = 'ellipticalSlice';
+  checkTarget(name, target);
   return {
     name,
     target,
     async init(position: tf.Tensor2D): Promise<EllipticalSliceState> {
       const z = await initialPosition(`${name}.init`, target, position);
-      return checkInitialState(`${name}.init`, { position: z, logDensity: tf.tidy(() => target.logDensity(z)) });
+      return checkInitialState(`${name}.init`, { position: z, logDensity: tf.tidy(() => logDensityOf(target, z)) });
     },
     step(key: Key, state: EllipticalSliceState, params?: EllipticalSliceParams): { state: EllipticalSliceState; info: EllipticalSliceInfo } {
       const where = `${name}.step`;
@@ -93,7 +94,7 @@ export function ellipticalSlice(target: Target): Kernel<EllipticalSliceState, El
             tf.mul(position, tf.expandDims(tf.cos(theta), 1)),
             tf.mul(nu, tf.expandDims(tf.sin(theta), 1)),
           ) as tf.Tensor2D;
-          const proposalLogDensity = target.logDensity(proposal);
+          const proposalLogDensity = logDensityOf(target, proposal);
           // NaN log-likelihoods compare false: a rejection, and the bracket shrinks.
           // A log-density of +Infinity is rejected too (as at init), so the cached value matches the position.
           const onSlice = tf.mul(
