@@ -48,7 +48,7 @@ export { AbortError } from './core/abort.js';
 // ---------------------------------------------------------------------------------------------------------------
 // targets: the registry, each family's constructor, ground truth
 
-export { logDensityAndGrad, type Target, type Modes } from './targets/target.js';
+export { logDensityAndGrad, logDensityOf, TargetError, type Target, type Modes } from './targets/target.js';
 export { targets } from './targets/registry.js';
 export { gaussian, type CovarianceSpec, type GaussianTarget, type GaussianOptions } from './targets/gaussian.js';
 export {
@@ -97,7 +97,7 @@ export {
   type SplitData,
   type LogisticRegressionTarget,
 } from './targets/logisticRegression.js';
-export { gridAxis, logDensityOnGrid, type LogDensityGrid } from './targets/logDensityGrid.js';
+export { gridAxis, logDensityOnGrid, type GridSliceOptions, type LogDensityGrid } from './targets/logDensityGrid.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // samplers: MCMC kernels and the run driver, SMC and AIS, transport and diffusion samplers, the registry
@@ -115,6 +115,7 @@ export {
   type CheckpointOptions,
   type Trace,
 } from './samplers/runChain.js';
+export { afterWarmup, thinTrace, flattenDraws, chainsOf, type TraceDims } from './samplers/trace.js';
 export { smc, type SmcOptions, type SmcResult, type LevelDiagnostics } from './samplers/smc/smc.js';
 export { ais, AIS_ESS_FRACTION, type AisOptions } from './samplers/smc/ais.js';
 export { resample, multinomialResample, systematicResample, stratifiedResample, RESAMPLING_SCHEMES, type ResamplingScheme } from './samplers/smc/resampling.js';
@@ -318,6 +319,7 @@ export { slicedWasserstein, slicedWassersteinGaussianApprox, type SlicedWasserst
 export { energyDistance, type EnergyDistanceOptions } from './metrics/energyDistance.js';
 export { modeWeights, modeWeightError, forgottenModes, modeEntropy, type ModeWeightError } from './metrics/modeWeights.js';
 export { effectiveSampleSize, splitRHat, type ChainTrace, type TraceInput, type DiagnosticOptions } from './metrics/mcmcDiagnostics.js';
+export { rankNormalizedRHat, bulkEss, tailEss } from './metrics/rankDiagnostics.js';
 export { autocorrelation, autocovariance } from './metrics/autocorrelation.js';
 export { normalizedWeights, importanceEss, logZEstimate, logZError, type LogZEstimate } from './metrics/importanceSampling.js';
 export { ksOneSample, ksTwoSample, kolmogorovSurvival, type KsResult } from './metrics/ks.js';
