@@ -107,9 +107,11 @@ test('the kept draws are the beta = 1 rows: the last kept step equals the final 
 test('flat tensor count: runs of different lengths leave nothing behind', async () => {
   const before = tf.memory().numTensors;
   for (const numSteps of [2, 9]) {
-    const run = await replicaExchange(key(8), options({ numSteps }));
+    const atChunks: number[] = [];
+    const run = await replicaExchange(key(8), options({ numSteps, onProgress: () => atChunks.push(tf.memory().numTensors) }));
     tf.dispose([run.draws, run.finalPositions]);
     assert.equal(tf.memory().numTensors, before, `numSteps ${numSteps}`);
+    assert.ok(atChunks.length >= 2 && atChunks.every((count) => count === atChunks[0]), `the same count at every chunk boundary: ${atChunks}`);
   }
 });
 
