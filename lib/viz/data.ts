@@ -84,7 +84,7 @@ export function readMatrix(
   options: { cols?: number; minRows?: number } = {},
 ): Matrix {
   const { cols, minRows = 1 } = options;
-  const expected = `a matrix${cols ? ` [n, ${cols}]` : ''} (number[][], {shape, data} or an arquero table)`;
+  const expected = `a matrix${cols ? ` [n, ${cols}]` : ''} (number[][], {shape, data}, a runChain trace or an arquero table)`;
   let rows: number;
   let width: number;
   let data: Float64Array;
@@ -113,6 +113,10 @@ export function readMatrix(
       width = 1;
     } else if (shape.length === 2) {
       [rows, width] = shape as [number, number];
+    } else if (shape.length === 3) {
+      // A runChain trace [numDraws, numChains, d]: every chain's draws pooled, as flattenDraws (samplers/trace.ts).
+      rows = shape[0] * shape[1];
+      width = shape[2];
     } else {
       fail(fn, option, value, `${expected}; got rank ${shape.length}`);
     }

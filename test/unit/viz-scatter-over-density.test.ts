@@ -64,6 +64,10 @@ test('flat {shape, data} and Float32Array inputs give the same points; a tensor 
   const a = asSpec(scatterOverDensity({ samples: rows })).datasets.points;
   const b = asSpec(scatterOverDensity({ samples: { shape: [3, 2], data: flat } })).datasets.points;
   assert.deepEqual(b, a);
+  // A runChain trace [numDraws, numChains, d] goes in as it is: every chain's draws, pooled.
+  const trace = { shape: [1, 3, 2], data: flat };
+  assert.deepEqual(asSpec(scatterOverDensity({ samples: trace })).datasets.points, a);
+  assert.throws(() => scatterOverDensity({ samples: { shape: [1, 3, 1, 2], data: flat } }), /got rank 4/);
   // Shaped like a tf.Tensor2D: values behind methods (`data()` is async), so the builder cannot read them.
   const tensorLike = { shape: [3, 2], data: async () => flat, dataSync: () => flat };
   assert.throws(
