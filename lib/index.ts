@@ -336,3 +336,16 @@ export { saveFigure, type SaveFigureOptions, type SavedFigure } from './viz/save
 export { toSvg, toPng, type PngOptions } from './viz/render.js';
 export { plot, plotToSvg, type PlotChart } from './viz/plot.js';
 export { vegaEmbedHtml, type VegaEmbedHtmlOptions } from './viz/vegaEmbedHtml.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// RDS: the reference-diffusion sampler framework (LRDS, PIS, DDS; spec slips-lrds-amcbg.md section 2.2)
+
+export { vpSde, pinnedBrownianSde, type NoisingSde, type StepCoefficients, type VpSdeOptions, type PinnedBrownianSdeOptions } from './samplers/diffusion/rds/noisingSde.js';
+export { mixtureReference, defaultReference, energyReference, noisedMarginal, type RdsReference } from './samplers/diffusion/rds/referenceMarginal.js';
+export { rdsTimeGrid, type RdsTimeGridOptions } from './samplers/diffusion/rds/rdsTimeGrid.js';
+export { generativeSteps, eulerMaruyamaStep, type RdsScheme, type GenerativeStep } from './samplers/diffusion/rds/generativeSteps.js';
+export { simulateRds, forwardRnd, type RdsControl, type SimulateRdsOptions, type ForwardRndOptions, type RdsTrajectories } from './samplers/diffusion/rds/controlledSde.js';
+export { mixtureOptimalControl } from './samplers/diffusion/rds/optimalControl.js';
+export { klLoss, logVarianceLoss, DEFAULT_MAX_RND, type RdsLossOptions } from './samplers/diffusion/rds/rdsLosses.js';
+export { evaluateRnd, evaluateForwardRnd, type RdsEvaluation, type RdsForwardEvaluation } from './samplers/diffusion/rds/rdsEvaluation.js';
+export { rds, type RdsOptions, type RdsDetails } from './samplers/diffusion/rds/rds.js';
