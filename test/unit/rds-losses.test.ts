@@ -4,7 +4,8 @@
  * constant in log gamma (simulated paths with a linear control u = theta y, the target shifted by c), while KL and
  * the ELBO shift by -c and log Z by +c; trajectories with rnd >= maxRnd (or not finite) are filtered out; the
  * evaluation formulas against direct float64 sums; the zero control runs the reference process (for PIS with its
- * default reference: exactly Brownian motion, Y_K ~ N(0, sigma^2 (t_K - t_0) I)).
+ * default reference: exactly Brownian motion, Y_K ~ N(0, sigma^2 (t_K - t_0) I)); the KL-mode (attached drift) rnd has
+ * the same mean as the LV-mode one within Monte Carlo error and gives a KL gradient; nothing leaks.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import { gaussianMixture } from '../../lib/targets/mixture.js';
 import type { Target } from '../../lib/targets/target.js';
 import { pinnedBrownianSde, vpSde } from '../../lib/samplers/diffusion/rds/noisingSde.js';
 import { defaultReference, mixtureReference } from '../../lib/samplers/diffusion/rds/referenceMarginal.js';
-import { simulateRds } from '../../lib/samplers/diffusion/rds/controlledSde.js';
+import { forwardRnd, simulateRds } from '../../lib/samplers/diffusion/rds/controlledSde.js';
 import { klLoss, logVarianceLoss } from '../../lib/samplers/diffusion/rds/rdsLosses.js';
 import { evaluateForwardRnd, evaluateRnd } from '../../lib/samplers/diffusion/rds/rdsEvaluation.js';
 import { rdsTimeGrid } from '../../lib/samplers/diffusion/rds/rdsTimeGrid.js';
@@ -110,4 +111,40 @@ test('PIS with no control is Brownian motion from 0: Y_K ~ N(0, sigma^2 (t_K - t
     assert.ok(tf.max(tf.abs(tf.sub(expected, out.rnd))).dataSync()[0] < 1e-5);
     tf.dispose([out.samples, out.start, out.rnd, expected]);
   }
+});
+
+test("drift 'attached' (KL): same mean rnd as 'detached' within Monte Carlo error, a KL gradient, and no leaks", async () => {
+  const sde = vpSde();
+  const reference = defaultReference(sde, 2);
+  const theta = tf.variable(tf.scalar(-0.2));
+  const control = (_t: number, y: tf.Tensor2D) => tf.mul(y, theta) as tf.Tensor2D;
+  const grid = rdsTimeGrid(sde, 20);
+  const n = 4000;
+  const before = tf.memory().numTensors;
+  const means: number[] = [];
+  let spread = 0;
+  for (const drift of ['detached', 'attached'] as const) {
+    const out = simulateRds(key(8), { sde, reference, target, control, grid, numParticles: n, drift });
+    const r = Array.from(await out.rnd.data());
+    const m = r.reduce((s, v) => s + v, 0) / n;
+    means.push(m);
+    spread = Math.max(spread, Math.sqrt(r.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1)));
+    tf.dispose([out.samples, out.start, out.rnd]);
+  }
+  // the two estimate E[rnd] with different noise terms; both SEs <= spread / sqrt(n)
+  assert.ok(Math.abs(means[0] - means[1]) < 4 * Math.SQRT2 * spread / Math.sqrt(n), `mean rnd ${means[0]} vs ${means[1]}`);
+  const { grads, value } = tf.variableGrads(() => {
+    const out = simulateRds(key(9), { sde, reference, target, control, grid, numParticles: 256, drift: 'attached' });
+    const loss = klLoss(out.rnd);
+    tf.dispose([out.samples, out.start, out.rnd]);
+    return loss;
+  }, [theta]);
+  assert.ok(Number.isFinite(grads[theta.name].dataSync()[0]) && grads[theta.name].dataSync()[0] !== 0);
+  tf.dispose([value, grads[theta.name]]);
+  const samples = target.sample(key(10), 64);
+  const fr = forwardRnd(key(11), { sde, reference, target, control, grid, samples });
+  tf.dispose([samples, fr]);
+  assert.equal(tf.memory().numTensors, before);
+  theta.dispose();
+  reference.mixture!.dispose();
 });
