@@ -5,9 +5,10 @@
  * log(p_T^ref / p_T)(Y_0), which IS weights correct exactly for the default reference: it is stationary, so the
  * prior N(0, sigma^2 I) is p_T^ref). Targets are unnormalised (log Z = log sum w != 0) and asymmetric.
  * Checks:
- * - the spread sd(rnd) shrinks with the step size (PBM, EM: sd ~ sqrt(dt), so x4 steps should at least x0.7 it);
+ * - the spread sd(rnd) shrinks with the step size (sd ~ sqrt(dt), so x4 steps should at least x0.7 it), in every case
+ *   below; without the control it is much larger;
  * - log Z by IS is exact within 4 of its standard errors, for PBM (Gaussian target, PIS reference; GMM target, GMM
- *   reference) with EM and for VP (GMM target, DDS reference) with EI; 400 steps (a one-seed pilot with other seeds
+ *   reference) with EM, for PBM-EI on the log-SNR grid, and for VP (GMM target, DDS reference) with EI; 400 steps (a one-seed pilot with other seeds
  *   and the PIS / DDS references measured |log Z error| <= 0.22 SE at 400 steps, and about 1 SE at 100 steps);
  * - ELBO <= log Z <= EUBO (EUBO from noising exact target samples) within 4 SE of each mean;
  * - EI and EM, driven by the same noise, agree as the step shrinks (VP): the mean |difference| of the samples and of
@@ -40,9 +41,9 @@ const sd = (a: ArrayLike<number>) => {
   return Math.sqrt(Array.from(a).reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1));
 };
 
-async function exactRun(sde: NoisingSde, target: GaussianMixtureTarget, reference: RdsReference, scheme: RdsScheme, K: number, seed: number) {
+async function exactRun(sde: NoisingSde, target: GaussianMixtureTarget, reference: RdsReference, scheme: RdsScheme, K: number, seed: number, spacing: 'uniform' | 'logSnr' = 'uniform') {
   const control = mixtureOptimalControl(sde, target, reference);
-  const grid = rdsTimeGrid(sde, K);
+  const grid = rdsTimeGrid(sde, K, { spacing });
   const out = simulateRds(key(seed), { sde, reference, target, control, grid, scheme, numParticles: N });
   const rnd = await out.rnd.data();
   tf.dispose([out.samples, out.start, out.rnd]);
@@ -62,19 +63,24 @@ test('PBM (PIS reference), Gaussian target: rnd is constant up to the discretisa
   tf.dispose([free.samples, free.start, free.rnd]);
 });
 
-const CASES: [string, () => NoisingSde, () => GaussianMixtureTarget, (sde: NoisingSde) => RdsReference, RdsScheme][] = [
-  ['PBM, Gaussian target, PIS reference, EM', () => pinnedBrownianSde(), gaussianTarget, (sde) => defaultReference(sde, 2), 'em'],
+type Spacing = 'uniform' | 'logSnr';
+const CASES: [string, () => NoisingSde, () => GaussianMixtureTarget, (sde: NoisingSde) => RdsReference, RdsScheme, Spacing][] = [
+  ['PBM, Gaussian target, PIS reference, EM', () => pinnedBrownianSde(), gaussianTarget, (sde) => defaultReference(sde, 2), 'em', 'uniform'],
   ['PBM, GMM target, GMM reference, EM', () => pinnedBrownianSde(), gmmTarget,
-    (sde) => mixtureReference(sde, gaussianMixture({ weights: [1, 1], means: [[0.8, -0.3], [-1.2, 0.9]], covariances: [0.15, 0.15] })), 'em'],
-  ['VP, GMM target, DDS reference, EI', () => vpSde(), gmmTarget, (sde) => defaultReference(sde, 2), 'ei'],
+    (sde) => mixtureReference(sde, gaussianMixture({ weights: [1, 1], means: [[0.8, -0.3], [-1.2, 0.9]], covariances: [0.15, 0.15] })), 'em', 'uniform'],
+  // PBM-EI on the log-SNR grid (on the uniform grid its first step from generative time 1e-4 inflates the noise)
+  ['PBM, Gaussian target, PIS reference, EI, log-SNR grid', () => pinnedBrownianSde(), gaussianTarget, (sde) => defaultReference(sde, 2), 'ei', 'logSnr'],
+  ['VP, GMM target, DDS reference, EI', () => vpSde(), gmmTarget, (sde) => defaultReference(sde, 2), 'ei', 'uniform'],
 ];
 
-for (const [name, makeSde, makeTarget, makeReference, scheme] of CASES) {
-  test(`exact control, ${name}: log Z by IS within 4 SE, ELBO <= log Z <= EUBO`, async () => {
+for (const [name, makeSde, makeTarget, makeReference, scheme, spacing] of CASES) {
+  test(`exact control, ${name}: sd(rnd) shrinks with the step, log Z by IS within 4 SE, ELBO <= log Z <= EUBO`, async () => {
     const sde = makeSde();
     const target = makeTarget();
     const reference = makeReference(sde);
-    const { rnd, control, grid } = await exactRun(sde, target, reference, scheme, 400, 7);
+    const { rnd, control, grid } = await exactRun(sde, target, reference, scheme, 400, 7, spacing);
+    const coarse = sd((await exactRun(sde, target, reference, scheme, 100, 6, spacing)).rnd);
+    assert.ok(sd(rnd) < 0.7 * coarse, `sd(rnd) ${sd(rnd)} at 400 steps vs ${coarse} at 100 (discretisation error ~ sqrt(dt))`);
     const ev = evaluateRnd(rnd);
     assert.equal(ev.numKept, N);
     assert.ok(Math.abs(ev.logZ - target.logZ) < 4 * ev.logZStandardError, `log Z ${ev.logZ} vs ${target.logZ} (SE ${ev.logZStandardError})`);
