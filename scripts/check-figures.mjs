@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // CI's figure check: regenerate one paper's quick figures in place and fail if any file of figures/<paper>/ differs
-// from the committed one, or a file appears, other than run-info.json (it holds the timings, the one thing that
-// changes from run to run). The figures are deterministic: same seeds, same code, same bytes (SVG from Vega, PNG from
-// resvg with the DejaVu fonts, CSV and Vega-Lite JSON).
+// from the committed one, or a file appears. The figures are deterministic: same seeds, same code, same bytes (SVG
+// from Vega, PNG from resvg with the DejaVu fonts, CSV, Vega-Lite JSON and run-info.json); the run's timings go to
+// timings.json, which git ignores.
 //
 //   node scripts/check-figures.mjs            amcbg (the cheapest paper: about 3 minutes on 2 cores)
 //   node scripts/check-figures.mjs slips      another paper
 //
-// It refuses to run when figures/<paper>/ has uncommitted changes (it would overwrite them), and restores
-// run-info.json afterwards, so that a clean tree stays clean.
+// It refuses to run when figures/<paper>/ has uncommitted changes (it would overwrite them); a clean tree stays
+// clean.
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,6 @@ const PAPERS = ['amcbg', 'nfmcmc', 'slips'];
 const paper = process.argv[2] ?? 'amcbg';
 if (!PAPERS.includes(paper)) die(`unknown paper "${paper}", expected one of ${PAPERS.join(', ')}`);
 const dir = `figures/${paper}`;
-const runInfo = `${dir}/run-info.json`;
 
 function die(message) {
   console.error(`check-figures: ${message}`);
@@ -31,8 +30,8 @@ function git(...args) {
   return r.stdout;
 }
 
-/** `git status --porcelain` lines of dir, run-info.json left out. */
-const changes = () => git('status', '--porcelain', '--untracked-files=all', '--', dir).split('\n').filter((l) => l && !l.endsWith('/run-info.json'));
+/** `git status --porcelain` lines of dir (timings.json is ignored). */
+const changes = () => git('status', '--porcelain', '--untracked-files=all', '--', dir).split('\n').filter((l) => l);
 
 const before = changes();
 if (before.length) die(`${dir} has uncommitted changes; commit them first:\n${before.join('\n')}`);
@@ -43,11 +42,10 @@ if (run.status !== 0) die(`figures ${paper} --quick failed (exit ${run.status ??
 const seconds = ((Date.now() - began) / 1000).toFixed(0);
 
 const after = changes();
-git('checkout', '--', runInfo);
 if (after.length) {
-  console.error(`check-figures: ${dir} regenerated (${seconds} s) differs from the committed files (run-info.json aside):\n${after.join('\n')}`);
-  console.error(git('diff', '--stat', '--', dir, `:(exclude)${runInfo}`));
+  console.error(`check-figures: ${dir} regenerated (${seconds} s) differs from the committed files:\n${after.join('\n')}`);
+  console.error(git('diff', '--stat', '--', dir));
   console.error('A change that moves the figures must commit them (npm run figures -- ' + paper + ' --quick); one that should not has made them depend on something other than the code and the seeds.');
   process.exit(1);
 }
-console.log(`check-figures: ${dir} regenerated in ${seconds} s, byte for byte the committed files (run-info.json aside)`);
+console.log(`check-figures: ${dir} regenerated in ${seconds} s, byte for byte the committed files`);

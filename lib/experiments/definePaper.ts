@@ -6,9 +6,10 @@
  * - `runExperiments(config, { key?, onProgress?, signal? })`: every figure's experiment from the root key
  *   (default key(config.seed)), timed, with progress and abort (./progress.ts);
  * - `writeFigures(results, outDir)`: the figures (SVG, PNG, Vega-Lite spec and CSV through saveFigure), the tables
- *   as CSV and `run-info.json` (paper, configuration, backend, timings) into outDir. Timing columns of the tables
- *   (./timingColumns.ts) go to run-info.json's `tableSeconds` instead of the CSV, so that every file but
- *   run-info.json is the same from run to run (scripts/check-figures.mjs checks it in CI);
+ *   as CSV, `run-info.json` (paper, configuration, backend, the paper's extra fields) and `timings.json` (the
+ *   run's seconds, and the timing columns of the tables, ./timingColumns.ts, per table and row) into outDir. Every
+ *   file but timings.json is the same from run to run (scripts/check-figures.mjs checks it in CI), and timings.json
+ *   is not committed (.gitignore), so regenerating the figures on a clean checkout leaves `git status` clean;
  * - the registry entry (`id`, `title`, `configs`, `run`) that `sampling-lab figures <paper>` calls.
  *
  * This module imports no paper, so the paper modules and ./registry.ts (which lists them) form no circle.
@@ -23,6 +24,9 @@ import { saveFigure } from '../viz/saveFigure.js';
 import { throwIfAborted, type ExperimentOptions } from './progress.js';
 import { splitTimingColumns, type TableTimings } from './timingColumns.js';
 
+
+/** The file of a figures folder that holds the run's timings (not committed: .gitignore). */
+export const TIMINGS_FILE = 'timings.json';
 /** The configurations every paper offers: `figures <paper> --quick` (CPU, minutes) or `--full` (the paper's scale). */
 export type ConfigName = 'quick' | 'full';
 
@@ -59,11 +63,11 @@ export interface RunPaperOptions extends ExperimentOptions {
 export interface FigureOutput {
   /** `<name>.svg`, `<name>.png`, `<name>.vl.json` and the CSV of each of the spec's tables (saveFigure). */
   figure(name: string, spec: Parameters<typeof saveFigure>[0]): Promise<void>;
-  /** `<name>.csv`: an arquero table or an array of row objects (timing columns go to run-info.json instead). */
+  /** `<name>.csv`: an arquero table or an array of row objects (timing columns go to timings.json instead). */
   table(name: string, rows: aq.ColumnTable | readonly unknown[]): void;
 }
 
-/** The `run-info.json` fields particular to a paper: its timings (after `total`) and any extra fields. */
+/** The fields particular to a paper: its timings (timings.json, after `total`) and extra fields (run-info.json). */
 export interface PaperRunInfo {
   seconds: Record<string, number>;
   [field: string]: unknown;
@@ -81,7 +85,7 @@ export interface PaperDefinition<Config extends { seed: number }, Results extend
   experiments: (config: Config, root: Key, options: ExperimentOptions) => Promise<Omit<Results, keyof PaperResults<Config>>>;
   /** Write the figures and tables through `out`, in the order they should be listed. */
   figures: (results: Results, out: FigureOutput) => Promise<void>;
-  /** The paper's fields of run-info.json: `{ seconds: { S1: ..., ... }, ...extra }` (extra fields go before seconds). */
+  /** The paper's own fields: `{ seconds: { S1: ..., ... } }` for timings.json, `...extra` for run-info.json. */
   runInfo: (results: Results) => PaperRunInfo;
 }
 
@@ -133,18 +137,18 @@ export function definePaper<Config extends { seed: number }, Results extends Pap
     };
     await definition.figures(results, out);
     const { seconds, ...extra } = definition.runInfo(results);
-    const info = {
-      paper: title,
-      config: results.config,
-      backend: tf.getBackend(),
-      ...extra,
+    const info = { paper: title, config: results.config, backend: tf.getBackend(), ...extra };
+    const timings = {
+      config: (results.config as { name?: unknown }).name,
       seconds: { total: results.seconds, ...seconds },
       // per table (`<name>.csv`), per timing column: one value per CSV row
       ...(Object.keys(tableSeconds).length > 0 ? { tableSeconds } : {}),
     };
-    const infoPath = join(outDir, 'run-info.json');
-    writeFileSync(infoPath, JSON.stringify(info, null, 1) + '\n');
-    written.push(infoPath);
+    for (const [file, content] of [['run-info.json', info], [TIMINGS_FILE, timings]] as const) {
+      const path = join(outDir, file);
+      writeFileSync(path, JSON.stringify(content, null, 1) + '\n');
+      written.push(path);
+    }
     return written;
   };
 

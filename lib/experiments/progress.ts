@@ -37,14 +37,14 @@ export function progressCounter(done: number, total: number, elapsedSeconds: num
 }
 
 /**
- * The time a paper's last run of `configName` took (`seconds.total` of the run-info.json its figures folder keeps),
- * or undefined when there is none: the CLI's per-paper ETA.
+ * The time a paper's last run of `configName` took (`seconds.total` of the timings.json its figures folder keeps
+ * after a run on this machine), or undefined when there is none: the CLI's per-paper ETA.
  */
 export function lastRunSeconds(outDir: string, configName: string): number | undefined {
   try {
-    const info = JSON.parse(readFileSync(join(outDir, 'run-info.json'), 'utf8')) as { config?: { name?: unknown }; seconds?: { total?: unknown } };
+    const info = JSON.parse(readFileSync(join(outDir, 'timings.json'), 'utf8')) as { config?: unknown; seconds?: { total?: unknown } };
     const total = info.seconds?.total;
-    return info.config?.name === configName && typeof total === 'number' && Number.isFinite(total) ? total : undefined;
+    return info.config === configName && typeof total === 'number' && Number.isFinite(total) ? total : undefined;
   } catch {
     return undefined;
   }

@@ -42,14 +42,14 @@ test('paperEta: elapsed time, and the time left from the last run (or that it is
   assert.equal(paperEta(210, 200), "[paper 210 s, over the last run's 200 s]");
 });
 
-test("lastRunSeconds reads run-info.json's total for the same config only", () => {
+test("lastRunSeconds reads timings.json's total for the same config only", () => {
   const dir = mkdtempSync(join(tmpdir(), 'sampling-lab-eta-'));
   try {
     assert.equal(lastRunSeconds(dir, 'quick'), undefined);
-    writeFileSync(join(dir, 'run-info.json'), JSON.stringify({ config: { name: 'quick' }, seconds: { total: 196.9, F1: 60 } }));
+    writeFileSync(join(dir, 'timings.json'), JSON.stringify({ config: 'quick', seconds: { total: 196.9, F1: 60 } }));
     assert.equal(lastRunSeconds(dir, 'quick'), 196.9);
     assert.equal(lastRunSeconds(dir, 'full'), undefined);
-    writeFileSync(join(dir, 'run-info.json'), '{ not json');
+    writeFileSync(join(dir, 'timings.json'), '{ not json');
     assert.equal(lastRunSeconds(dir, 'quick'), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
