@@ -38,12 +38,13 @@ const HELP_FLAGS = ['--help', '-h'];
 function figuresUsage(): string {
   return `usage: sampling-lab figures <paper|all> [--quick|--full]
 
-Regenerates a paper's figures (SVG, PNG, the CSV behind each chart, run-info.json) into figures/<paper>/.
+Regenerates a paper's figures (SVG, PNG, the CSV behind each chart, run-info.json; timings in timings.json)
+into figures/<paper>/.
   --quick   small configs: minutes per paper on 2 CPU cores (the default)
   --full    the paper's settings (each paper's full config, below)
   --help    this text
-Each progress line starts with the paper's elapsed time and, when figures/<paper>/run-info.json holds a run of
-the same config, an ETA from that run.
+Each progress line starts with the paper's elapsed time and, when figures/<paper>/timings.json holds a run of
+the same config on this machine, an ETA from that run.
 
 papers:
 ${papersList()}`;
