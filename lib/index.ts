@@ -115,7 +115,7 @@ export {
   type CheckpointOptions,
   type Trace,
 } from './samplers/runChain.js';
-export { afterWarmup, thinTrace, flattenDraws, chainsOf, type TraceDims } from './samplers/trace.js';
+export { afterWarmup, thinTrace, flattenDraws, chainsOf, type TraceDims } from './core/trace.js';
 export { smc, type SmcOptions, type SmcResult, type LevelDiagnostics } from './samplers/smc/smc.js';
 export { ais, AIS_ESS_FRACTION, type AisOptions } from './samplers/smc/ais.js';
 export { resample, multinomialResample, systematicResample, stratifiedResample, RESAMPLING_SCHEMES, type ResamplingScheme } from './samplers/smc/resampling.js';

@@ -19,7 +19,7 @@
  * R-hat = sqrt(((L - 1) / L W + B / L) / W). A constant coordinate gives R-hat 1 and ESS M L.
  *
  * Input layout (`TraceInput`), draws first as collected from a run (each step gives positions [numChains, d]):
- *   - the trace of `runChain` (lib/samplers/trace.ts): `{ shape: [numDraws, numChains, dim] or [numDraws,
+ *   - the trace of `runChain` (lib/core/trace.ts): `{ shape: [numDraws, numChains, dim] or [numDraws,
  *     numChains], data }` (Float32Array or Float64Array), e.g. `splitRHat(afterWarmup(run.samples, numWarmup))`;
  *   - `ChainTrace { values, numDraws, numChains, dim }`: values[(t * numChains + c) * dim + j] is draw t of
  *     chain c, coordinate j (a Float64Array);
@@ -30,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFloat64 } from '../core/readback.js';
 import { checkBoolean, checkOptions, invalidOption, showValue } from '../core/validate.js';
-import { isTrace, traceDims, type Trace } from '../samplers/trace.js';
+import { isTrace, traceDims, type Trace } from '../core/trace.js';
 import { autocovarianceOf } from './autocorrelation.js';
 
 export interface ChainTrace {

@@ -7,13 +7,13 @@
  *   - a rank-2 tensor `[n, d]`, or a rank-1 tensor `[n]` (read as `[n, 1]`);
  *   - an array of `n` rows, each an array (or typed array) of `d` numbers;
  *   - a flat `number[]` / `Float64Array` / `Float32Array` of `n` numbers (read as `[n, 1]`, 1-D samples);
- *   - runChain's trace `{ shape: [numDraws, numChains, d], data }` (lib/samplers/trace.ts), read as its pooled
+ *   - runChain's trace `{ shape: [numDraws, numChains, d], data }` (lib/core/trace.ts), read as its pooled
  *     draws `[numDraws * numChains, d]`; `{ shape: [n, d] or [n], data }` as `[n, d]` or `[n, 1]`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFloat64 } from '../core/readback.js';
 import { invalidOption, showValue } from '../core/validate.js';
-import { isTrace, type Trace } from '../samplers/trace.js';
+import { isTrace, type Trace } from '../core/trace.js';
 
 /** `n` points in `dim` dimensions; point `i`, coordinate `j` is `data[i * dim + j]`. */
 export interface SampleMatrix {

@@ -7,7 +7,7 @@
  *   resumed run needs no key history and a run of 2N steps equals N steps + checkpoint + resume, bit for bit.
  * - Each step goes through `advance` (lib/core/memory.ts): the tensor count is the same at every chunk boundary.
  * - Kept values (`transform(state)` after every `thin`-th step) are read back once per chunk into one
- *   Float32Array; `samples` is the one trace format of lib/samplers/trace.ts, `{ shape: [numKept, numChains, d],
+ *   Float32Array; `samples` is the one trace format of lib/core/trace.ts, `{ shape: [numKept, numChains, d],
  *   data }` for positions (`[numKept, ...transformShape]` with a transform), which the diagnostics and metrics
  *   read as they are (cuts: `afterWarmup`, `thinTrace`, `flattenDraws`, `chainsOf`).
  * - Abort: the run stops at the next chunk boundary and THROWS a `RunAbortedError` (`name === 'AbortError'`)
@@ -36,7 +36,7 @@ import {
 } from '../core/checkpointFile.js';
 import { checkPositions, checkTarget } from '../targets/target.js';
 import type { ChainState, Kernel, StepInfo } from './mcmc/kernel.js';
-import type { Trace } from './trace.js';
+import type { Trace } from '../core/trace.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Types
@@ -51,7 +51,7 @@ export type ParamsSchedule<S extends ChainState, P> = ((step: number, state: S, 
   adaptation?: unknown;
 };
 
-export type { Trace } from './trace.js';
+export type { Trace } from '../core/trace.js';
 
 export interface ProgressReport {
   /** Steps done so far, counted from the start of the original run. */

@@ -114,7 +114,7 @@ export function readMatrix(
     } else if (shape.length === 2) {
       [rows, width] = shape as [number, number];
     } else if (shape.length === 3) {
-      // A runChain trace [numDraws, numChains, d]: every chain's draws pooled, as flattenDraws (samplers/trace.ts).
+      // A runChain trace [numDraws, numChains, d]: every chain's draws pooled, as flattenDraws (core/trace.ts).
       rows = shape[0] * shape[1];
       width = shape[2];
     } else {

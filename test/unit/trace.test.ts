@@ -1,5 +1,5 @@
 /**
- * The one trace format (lib/samplers/trace.ts): runChain's samples go as they are into the diagnostics and the
+ * The one trace format (lib/core/trace.ts): runChain's samples go as they are into the diagnostics and the
  * metrics; the cuts (afterWarmup, thinTrace, flattenDraws, chainsOf) agree with the layout and with runChain's thin.
  */
 import { test, before } from 'node:test';
@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { key, normal } from '../../lib/core/random.js';
 import { mala } from '../../lib/samplers/mcmc/mala.js';
 import { runChain } from '../../lib/samplers/runChain.js';
-import { afterWarmup, chainsOf, flattenDraws, thinTrace, traceDims } from '../../lib/samplers/trace.js';
+import { afterWarmup, chainsOf, flattenDraws, thinTrace, traceDims } from '../../lib/core/trace.js';
 import { effectiveSampleSize, splitRHat, type ChainTrace } from '../../lib/metrics/mcmcDiagnostics.js';
 import { bulkEss, rankNormalizedRHat, tailEss } from '../../lib/metrics/rankDiagnostics.js';
 import { maxMarginalKs } from '../../lib/metrics/marginalKs.js';

@@ -15,7 +15,7 @@
  *   flattenDraws(trace)             `[numDraws * numChains, dim]`, chains pooled (the viz helpers' `{shape, data}`);
  *   chainsOf(trace, j)              coordinate j as one Float64Array per chain (for `traces` plots).
  */
-import { invalidOption, showValue } from '../core/validate.js';
+import { invalidOption, showValue } from './validate.js';
 
 /** Draws first, row-major: shape `[numDraws, numChains, dim]` for positions (see the file comment). */
 export interface Trace<A extends Float32Array | Float64Array = Float32Array> {
