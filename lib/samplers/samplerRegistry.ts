@@ -32,6 +32,7 @@ import { smc, type SmcOptions, type SmcResult } from './smc/smc.js';
 import { linearSchedule } from './smc/tempering.js';
 import type { ProposalWithLogDensity } from './transport/flowProposals.js';
 import { neuralImportanceSampling, type NeuralIsOptions } from './transport/neuralImportanceSampling.js';
+import { rds, type RdsOptions } from './diffusion/rds/rds.js';
 
 const CONTROL = ['signal', 'onProgress'] as const;
 
@@ -340,6 +341,7 @@ const ENTRIES: SamplerEntry[] = [
   { name: 'amc', description: 'annealed MC along a diffusion path of a model (diffusion/amc.ts)', run: amcSampler as ParticleSampler<never> },
   { name: 'slips', description: 'stochastic localization via iterative posterior sampling (diffusion/slips.ts)', run: slipsSampler as ParticleSampler<never> },
   { name: 'rdmc', description: 'reverse diffusion Monte Carlo (diffusion/rdmc.ts)', run: rdmcSampler as ParticleSampler<never> },
+  { name: 'rds', description: 'reference-diffusion sampler: a controlled SDE from a reference (DDS, PIS; LRDS with a learned reference) (diffusion/rds/)', run: rds as ParticleSampler<never> },
   { name: 'neural-is', description: 'importance sampling with a (flow) proposal (transport/neuralImportanceSampling.ts)', run: neuralIsSampler as ParticleSampler<never> },
   { name: 'mala', description: 'MALA chains, all draws after warm-up (mcmc/mala.ts)', run: mcmcSampler('mala') as ParticleSampler<never> },
   { name: 'rwmh', description: 'random-walk Metropolis chains, all draws after warm-up (mcmc/rwmh.ts)', run: mcmcSampler('rwmh') as ParticleSampler<never> },
@@ -353,6 +355,7 @@ export interface SamplerOptionsByName {
   amc: AmcSamplerOptions;
   slips: SlipsSamplerOptions;
   rdmc: RdmcSamplerOptions;
+  rds: RdsOptions;
   'neural-is': NeuralIsSamplerOptions;
   mala: McmcSamplerOptions;
   rwmh: McmcSamplerOptions;

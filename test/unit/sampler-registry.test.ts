@@ -32,6 +32,7 @@ function optionsFor(name: SamplerName): Record<string, unknown> {
     case 'amc': return { model: perfectModel(target, vpSchedule()), kernel: 'firstOrder', numParticles: N, numLevels: 6 };
     case 'slips': return { sigma: 1.2, epsilon: 0.2, numParticles: N, numSteps: 6, numMcmcSteps: 3, numChains: 2, numInitSteps: 2 };
     case 'rdmc': return { numParticles: N, numSteps: 4, numInitSteps: 2, terminalTime: 0.5, estimator: { numChains: 2, numMcmcSteps: 3 } };
+    case 'rds': return { numParticles: N, numSteps: 20 };
     case 'neural-is': return { proposal: gaussian([0, 0], 4), numSamples: N };
     case 'mala': case 'rwmh': return { numChains: 8, numSteps: 8, numWarmup: 4 };
     case 'hmc': return { numChains: 8, numSteps: 8, numWarmup: 4, params: { stepSize: 0.2, numIntegrationSteps: 3 } };
@@ -39,8 +40,8 @@ function optionsFor(name: SamplerName): Record<string, unknown> {
 }
 
 test('every registered sampler returns a ParticleRun: particles [n, 2], a counted cost, and log Z where it has one', async () => {
-  const withLogZ = new Set(['smc', 'ais', 'amc', 'neural-is']);
-  assert.deepEqual(samplers.names(), ['smc', 'ais', 'replica-exchange', 'amc', 'slips', 'rdmc', 'neural-is', 'mala', 'rwmh', 'hmc']);
+  const withLogZ = new Set(['smc', 'ais', 'amc', 'rds', 'neural-is']);
+  assert.deepEqual(samplers.names(), ['smc', 'ais', 'replica-exchange', 'amc', 'slips', 'rdmc', 'rds', 'neural-is', 'mala', 'rwmh', 'hmc']);
   const before = tf.memory().numTensors;
   for (const name of samplers.names()) {
     const options = optionsFor(name);
