@@ -1,190 +1,232 @@
 /**
- * `npm run bench [-- --quick] [-- --vs-torch] [-- --only mala_gmm32,matmul1024] [-- --backend webgpu]`
+ * `npm run bench -- [options]`: the command line of the benchmarks (bench/README.md). Each workload and each paper
+ * cell runs in its own process (bench/isolate.ts) so that its peak RSS (`peakRssMb`) is its own.
  *
- * Times the standard workloads (bench/workloads.ts) with the peer's method (3 warm-up calls, then the median
- * over `reps` repetitions of `inner` calls each, synchronised at the end of each repetition) and prints one
- * JSON line per workload. With `--vs-torch`, the PyTorch peer (bench/torch_peer.py, one thread) runs right
- * after ours on the same machine and a ratio line (ours / peer) follows for each workload.
- * `--backend <name>` forces a backend (as SAMPLING_LAB_BACKEND does); the first line names the backend in use. On a
- * software WebGPU adapter (SwiftShader, llvmpipe) the rows are a correctness run of the GPU code path, not a speed
- * measurement, every line says so, and each workload runs one warm-up and one timed step.
+ *   (default)                 the five standard workloads (bench/workloads.ts) with the peer's method
+ *                             (bench/workloadBench.ts), one JSON line each; --quick: 3 repetitions instead of 7
+ *   --vs-torch                then the PyTorch peer (bench/peer.ts) and a ratio line (ours / peer) per workload
+ *   --backend <name>          force a backend (as SAMPLING_LAB_BACKEND does)
+ *   --cells                   the paper cells (bench/cells.ts, bench/cellBench.ts) instead: --reps N (default 3),
+ *                             --warmup N (default 1: a first run compiles kernels and fills caches)
+ *   --profile [cell]          where one cell's time goes: kernels, read-backs, JS outside tfjs (bench/profileCell.ts)
+ *   --figures <paper>         peak RSS and wall time of `figures <paper> --quick` (bench/figuresRss.ts)
+ *   --noise N, --record-baseline, --check
+ *                             the regression check against bench/baseline.json (bench/check.ts)
+ *   --only <a,b>              a subset of the workloads (or, with --cells, of the cells)
  */
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, initBackend, type BackendName } from '../lib/core/backend.js';
-import { makeWorkload, WORKLOADS, INNER, type WorkloadName } from './workloads.js';
+import { BACKENDS, type BackendName } from '../lib/core/backend.js';
+import { CELL_NAMES } from './cells.js';
+import { checkAgainstBaseline, measurePeerNoise, readBaseline, recordBaseline, type RatioRow } from './check.js';
+import { figuresPeakRss } from './figuresRss.js';
+import { REPO_ROOT, runIsolated } from './isolate.js';
+import { runPeer } from './peer.js';
+import { DEFAULT_PROFILE_CELL } from './profileCell.js';
+import { round } from './timing.js';
+import type { BenchRow } from './workloadBench.js';
+import { WORKLOADS } from './workloads.js';
 
 export interface BenchOptions {
   quick: boolean;
   /** Force this backend (default: the ladder, or SAMPLING_LAB_BACKEND). */
   backend?: BackendName;
   vsTorch: boolean;
-  only: WorkloadName[];
+  /** Workload names, or cell names with `cells`. */
+  only: string[];
   python: string;
+  cells: boolean;
+  reps: number;
+  warmup: number;
+  /** A cell to profile. */
+  profile?: string;
+  /** A paper whose `figures --quick` run is measured. */
+  figures?: string;
+  /** Repeated peer runs for the noise estimate (0: none). */
+  noise: number;
+  check: boolean;
+  recordBaseline: boolean;
   log: (line: string) => void;
 }
 
-export interface BenchRow {
-  workload: WorkloadName;
-  impl: string;
-  backend: string;
-  threads: number;
-  ms: number;
-  ms_min: number;
-  ms_max: number;
-  gflops?: number;
-  /** Set on a software WebGPU adapter: the numbers say the GPU code path runs, not how fast a GPU is. */
-  note?: string;
-}
+const CHILD = join(REPO_ROOT, 'bench', 'child.ts');
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Warm-up calls, repetitions and calls per repetition (the peer's method; one of each on a software adapter). */
-interface Plan {
-  warmup: number;
-  reps: number;
-  inner: number;
-}
-
-async function timeWorkload(name: WorkloadName, plan: Plan): Promise<BenchRow> {
-  const w = await makeWorkload(name);
-  const { reps, inner } = plan;
-  try {
-    for (let i = 0; i < plan.warmup; i++) w.step();
-    await w.sync();
-    const samples: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      const t0 = performance.now();
-      for (let i = 0; i < inner; i++) w.step();
-      await w.sync();
-      samples.push((performance.now() - t0) / inner);
-    }
-    const ms = median(samples);
-    const row: BenchRow = {
-      workload: name,
-      impl: `sampling-lab-tfjs-${tf.version.tfjs}`,
-      backend: tf.getBackend(),
-      threads: 1,
-      ms: round(ms),
-      ms_min: round(Math.min(...samples)),
-      ms_max: round(Math.max(...samples)),
-    };
-    if (name === 'matmul1024') row.gflops = round((2 * 1024 ** 3) / (ms * 1e6), 2);
-    return row;
-  } finally {
-    await w.dispose();
+/** Run one child (bench/child.ts); prints its backend line the first time, returns its row with peakRssMb. */
+async function runChild(args: string[], state: { headerShown: boolean }, log: (line: string) => void): Promise<Record<string, unknown> | null> {
+  const run = await runIsolated(CHILD, args);
+  const [header, ...rows] = run.lines;
+  if (header && !state.headerShown) {
+    log(JSON.stringify(header));
+    state.headerShown = true;
   }
-}
-
-const round = (x: number, digits = 3) => Number(x.toFixed(digits));
-
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** Run the peer; returns its rows by workload, or a reason why it could not run. */
-function runPeer(opts: BenchOptions): Map<string, { ms: number; impl: string }> | string {
-  if (!existsSync(opts.python)) return `${opts.python} not found`;
-  const probe = spawnSync(opts.python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return `torch is not importable by ${opts.python} (Debian: apt-get install python3-torch)`;
-  const args = [join(here, 'torch_peer.py'), '--threads', '1', ...(opts.quick ? ['--quick'] : [])];
-  const res = spawnSync(opts.python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
-  if (res.status !== 0) return `torch_peer.py failed: ${res.stderr.slice(-500)}`;
-  const rows = new Map<string, { ms: number; impl: string }>();
-  for (const line of res.stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    opts.log(line);
-    const row = JSON.parse(line) as { workload: string; ms: number; impl: string };
-    rows.set(row.workload, row);
+  if (run.exitCode !== 0 || rows.length === 0) {
+    log(JSON.stringify({ [args[0]]: args[1], error: `child process exited with code ${run.exitCode}` }));
+    return null;
   }
-  return rows;
+  const row = { ...rows[rows.length - 1], peakRssMb: run.peakRssMb, loadavg: round(os.loadavg()[0], 2) };
+  log(JSON.stringify(row));
+  return row;
 }
 
-/** The note bench rows carry on a software WebGPU adapter. */
-export const SOFTWARE_ADAPTER_NOTE = 'correctness run on a software WebGPU adapter, not a speed measurement';
-
-export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
-  const report = await initBackend(opts.backend ? { force: opts.backend } : {});
-  const started = report.attempts.find((a) => a.ok);
-  const software = report.active === 'webgpu' && report.adapter?.software === true;
-  opts.log(
-    JSON.stringify({
-      backend: report.active,
-      detail: started?.detail,
-      ...(software ? { note: `${SOFTWARE_ADAPTER_NOTE}: WebGPU runs on the CPU here; real GPU numbers need a GPU` } : {}),
-    }),
-  );
-  const reps = opts.quick ? 3 : 7;
+async function runWorkloadsIsolated(opts: BenchOptions): Promise<BenchRow[]> {
+  const state = { headerShown: false };
   const rows: BenchRow[] = [];
   for (const name of opts.only) {
-    // SwiftShader takes seconds to minutes per step of these workloads: one warm-up and one timed step each
-    const plan = software ? { warmup: 1, reps: 1, inner: 1 } : { warmup: 3, reps, inner: INNER[name] };
-    const row = await timeWorkload(name, plan);
-    if (software) row.note = SOFTWARE_ADAPTER_NOTE;
-    rows.push(row);
-    opts.log(JSON.stringify({ ...row, loadavg: os.loadavg()[0] }));
-  }
-  if (opts.vsTorch) {
-    const peer = runPeer(opts);
-    if (typeof peer === 'string') {
-      opts.log(JSON.stringify({ error: `--vs-torch: ${peer}` }));
-    } else {
-      for (const row of rows) {
-        const p = peer.get(row.workload);
-        if (!p) continue;
-        opts.log(
-          JSON.stringify({
-            workload: row.workload,
-            impl: `${row.impl}/${report.active}`,
-            ms: row.ms,
-            peer_ms: p.ms,
-            peer_impl: p.impl,
-            ratio: round(row.ms / p.ms, 2),
-          }),
-        );
-      }
-    }
+    const args = ['workload', name, ...(opts.quick ? ['--quick'] : []), ...(opts.backend ? ['--backend', opts.backend] : [])];
+    const row = await runChild(args, state, opts.log);
+    if (row) rows.push(row as unknown as BenchRow);
   }
   return rows;
+}
+
+/** Our rows against one peer run: the ratio lines. */
+function ratiosAgainstPeer(rows: readonly BenchRow[], opts: BenchOptions): RatioRow[] | string {
+  const peer = runPeer(opts.python, opts.quick, opts.log);
+  if (typeof peer === 'string') return peer;
+  const out: RatioRow[] = [];
+  for (const row of rows) {
+    const p = peer.get(row.workload);
+    if (!p) continue;
+    const ratio = round(row.ms / p.ms, 2);
+    out.push({ workload: row.workload, ms: row.ms, peer_ms: p.ms, ratio, peakRssMb: row.peakRssMb });
+    opts.log(JSON.stringify({ workload: row.workload, impl: `${row.impl}/${row.backend}`, ms: row.ms, peer_ms: p.ms, peer_impl: p.impl, ratio }));
+  }
+  return out;
+}
+
+/** Run what the options ask; resolves to false when a check failed or a run did not complete. */
+export async function runBenchCommand(opts: BenchOptions): Promise<boolean> {
+  if (opts.figures) return figuresPeakRss(opts.figures, opts.log);
+  if (opts.profile) return (await runChild(['profile', opts.profile], { headerShown: false }, opts.log)) !== null;
+  if (opts.cells) {
+    const state = { headerShown: false };
+    let ok = true;
+    for (const name of opts.only) {
+      ok = (await runChild(['cell', name, '--reps', String(opts.reps), '--warmup', String(opts.warmup)], state, opts.log)) !== null && ok;
+    }
+    return ok;
+  }
+  if (opts.noise > 0 && !opts.check && !opts.recordBaseline) {
+    measurePeerNoise(opts.python, opts.quick, opts.noise, opts.log);
+    return true;
+  }
+  const baseline = opts.check ? readBaseline() : undefined;
+  if (baseline) opts.quick = baseline.quick; // compare like with like
+  const loadBefore = os.loadavg()[0];
+  const rows = await runWorkloadsIsolated(opts);
+  if (!opts.vsTorch && !opts.check && !opts.recordBaseline) return rows.length === opts.only.length;
+  const ratios = ratiosAgainstPeer(rows, opts);
+  if (typeof ratios === 'string') {
+    opts.log(JSON.stringify({ error: `peer: ${ratios}` }));
+    return !(opts.check || opts.recordBaseline);
+  }
+  if (opts.recordBaseline) {
+    const runs = opts.noise > 0 ? opts.noise : 5;
+    const noise = measurePeerNoise(opts.python, opts.quick, runs, opts.log);
+    recordBaseline(ratios, noise, { quick: opts.quick, runs, loadBefore });
+    opts.log(JSON.stringify({ baseline: 'bench/baseline.json', written: true }));
+    return true;
+  }
+  if (baseline) {
+    const noise = opts.noise > 0 ? measurePeerNoise(opts.python, opts.quick, opts.noise, opts.log) : {};
+    return checkAgainstBaseline(baseline, ratios, noise, opts.log);
+  }
+  return true;
+}
+
+/** The workload rows (lib/cli.ts `bench` and `figures all` call this). */
+export async function runBench(opts: BenchOptions): Promise<void> {
+  const ok = await runBenchCommand(opts);
+  if (!ok) process.exitCode = 1;
+}
+
+function positiveInteger(option: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`bench: option "${option}" = "${value}", expected an integer >= ${min}`);
+  return n;
+}
+
+function nameList(option: string, value: string | undefined, known: readonly string[]): string[] {
+  const names = (value ?? '').split(',').filter(Boolean);
+  const bad = names.filter((n) => !known.includes(n));
+  if (names.length === 0 || bad.length > 0) throw new Error(`bench: option "${option}" = "${value}", expected a comma list of ${known.join(', ')}`);
+  return names;
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const opts: BenchOptions = {
     quick: false,
     vsTorch: false,
-    only: [...WORKLOADS],
+    only: [],
     python: '/usr/bin/python3',
+    cells: false,
+    reps: 3,
+    warmup: 1,
+    noise: 0,
+    check: false,
+    recordBaseline: false,
     log: (l) => console.log(l),
   };
+  let only: string | undefined;
+  const valueOf = (a: string, i: number): [string | undefined, number] => (a.includes('=') ? [a.slice(a.indexOf('=') + 1), i] : [argv[i + 1], i + 1]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--quick') opts.quick = true;
-    else if (a === '--vs-torch') opts.vsTorch = true;
-    else if (a === '--only' || a.startsWith('--only=')) {
-      const value = a.includes('=') ? a.slice(7) : argv[++i];
-      const names = (value ?? '').split(',').filter(Boolean);
-      const bad = names.filter((n) => !(WORKLOADS as string[]).includes(n));
-      if (names.length === 0 || bad.length > 0) {
-        throw new Error(`bench: option "--only" = "${value}", expected a comma list of ${WORKLOADS.join(', ')}`);
-      }
-      opts.only = names as WorkloadName[];
-    } else if (a === '--python') opts.python = argv[++i];
-    else if (a === '--backend' || a.startsWith('--backend=')) {
-      const value = a.includes('=') ? a.slice('--backend='.length) : argv[++i];
-      if (!(BACKENDS as readonly string[]).includes(value)) {
-        throw new Error(`bench: option "--backend" = "${value}", expected one of ${BACKENDS.join(', ')}`);
-      }
-      opts.backend = value as BackendName;
-    } else {
-      throw new Error(`bench: unknown option "${a}", expected --quick, --vs-torch, --only <names>, --backend <name>, --python <path>`);
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    let value: string | undefined;
+    switch (name) {
+      case '--quick':
+        opts.quick = true;
+        break;
+      case '--vs-torch':
+        opts.vsTorch = true;
+        break;
+      case '--cells':
+        opts.cells = true;
+        break;
+      case '--check':
+        opts.check = true;
+        break;
+      case '--record-baseline':
+        opts.recordBaseline = true;
+        break;
+      case '--profile':
+        // optional value: the next argument when it is a cell name
+        if (a.includes('=')) opts.profile = nameList('--profile', a.slice(a.indexOf('=') + 1), CELL_NAMES)[0];
+        else if (CELL_NAMES.includes(argv[i + 1])) opts.profile = argv[++i];
+        else opts.profile = DEFAULT_PROFILE_CELL;
+        break;
+      case '--only':
+      case '--python':
+      case '--backend':
+      case '--reps':
+      case '--warmup':
+      case '--noise':
+      case '--figures':
+        [value, i] = valueOf(a, i);
+        if (name === '--only') only = value;
+        else if (name === '--python') opts.python = value ?? '';
+        else if (name === '--reps') opts.reps = positiveInteger(name, value, 1);
+        else if (name === '--warmup') opts.warmup = positiveInteger(name, value, 0);
+        else if (name === '--noise') opts.noise = positiveInteger(name, value, 3);
+        else if (name === '--figures') {
+          if (!value || value.startsWith('--')) throw new Error(`bench: option "--figures" = "${value}", expected a paper id (as in \`figures <paper>\`)`);
+          opts.figures = value;
+        } else {
+          if (!(BACKENDS as readonly string[]).includes(value ?? '')) throw new Error(`bench: option "--backend" = "${value}", expected one of ${BACKENDS.join(', ')}`);
+          opts.backend = value as BackendName;
+        }
+        break;
+      default:
+        throw new Error(
+          `bench: unknown option "${a}", expected --quick, --vs-torch, --only <names>, --backend <name>, --python <path>, ` +
+            '--cells [--reps N] [--warmup N], --profile [cell], --figures <paper>, --noise N, --record-baseline, --check',
+        );
     }
   }
+  if (opts.check && opts.recordBaseline) throw new Error('bench: give --check or --record-baseline, not both');
+  const known = opts.cells ? CELL_NAMES : (WORKLOADS as string[]);
+  opts.only = only === undefined ? [...known] : nameList('--only', only, known);
   return opts;
 }
 
