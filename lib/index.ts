@@ -261,7 +261,7 @@ export {
 } from './diffusion/probabilityFlow.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// models: flows, MLPs, weights on disk
+// models: flows, MLPs, weights on disk, Gaussian-mixture fit (EM)
 
 export type { Flow, FlowOutput } from './models/flow.js';
 export { mlp, MLP_ACTIVATIONS, type Activation, type MlpOptions, type Mlp } from './models/mlp.js';
@@ -280,6 +280,14 @@ export {
   type LoadedWeights,
 } from './models/weights.js';
 export { standardNormalBase, flowDistribution, type FlowBase, type FlowDistribution } from './models/flowTarget.js';
+export {
+  fitGaussianMixture,
+  type MixtureCovarianceType,
+  type GaussianMixtureFitOptions,
+  type GaussianMixtureFitProgress,
+  type GaussianMixtureFit,
+  type RegCovarFailure,
+} from './models/gaussianMixtureFit.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // trainers: Adam, the fit loop, the flow losses
