@@ -2,7 +2,8 @@
  * Run a TypeScript entry point in its own Node process (through tsx) and report its peak resident set size, so that
  * each workload, paper cell or `figures` run is measured alone: `process.resourceUsage().maxRSS` is a high-water
  * mark of the whole process, so in-process numbers would carry the previous workloads' peaks. The child's JSON
- * lines (stdout lines that start with "{") are returned; other output passes through to this process's stderr.
+ * lines (stdout lines that parse as a JSON object) are returned; its other stdout lines go to this process's stderr
+ * with `echo` (progress), else are dropped; its stderr passes through.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +21,16 @@ export interface IsolatedRun {
   peakRssMb: number | null;
   exitCode: number | null;
   seconds: number;
+}
+
+/** A stdout line as a JSON object, or null (a progress line that happens to start with "{"). */
+function parseJsonLine(line: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -51,7 +62,8 @@ export function runIsolated(
     while ((nl = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
-      if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+      const row = line.startsWith('{') ? parseJsonLine(line) : null;
+      if (row) lines.push(row);
       else if (options.echo && line.trim()) process.stderr.write(`${line}\n`);
     }
   });
