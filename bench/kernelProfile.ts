@@ -14,11 +14,14 @@ export interface KernelRecord {
   ms: number;
   /** 1: called from outside any kernel; 2+: inside another kernel's call. */
   depth: number;
+  /** Bytes held by all tensors right after the kernel ran (the engine's count). */
+  totalBytes: number;
 }
 
 interface RawKernel {
   name: string;
   kernelTimeMs: number | Promise<number | { error: string }>;
+  totalBytesSnapshot: number;
   depth?: number;
 }
 
@@ -65,7 +68,7 @@ export async function recordKernels<T>(fn: () => Promise<T>): Promise<{ result: 
   const kernels: KernelRecord[] = [];
   for (const k of raw) {
     const t = await k.kernelTimeMs;
-    kernels.push({ name: k.name, ms: typeof t === 'number' ? t : NaN, depth: k.depth ?? 1 });
+    kernels.push({ name: k.name, ms: typeof t === 'number' ? t : NaN, depth: k.depth ?? 1, totalBytes: k.totalBytesSnapshot });
   }
   return { result, kernels };
 }

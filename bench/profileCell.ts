@@ -5,7 +5,8 @@
  * 1. one run with the counters of bench/tfjsCounters.ts: wall time, read-backs (count, by method, and the time
  *    spent waiting on them), time inside tfjs ops (top-level runKernel) and the JS outside them;
  * 2. one run under tfjs's profiler (bench/kernelProfile.ts): the kernels it dispatches (total, per outer step, the
- *    most frequent and the most expensive), and the summed kernel execution time (on wasm: the kernel call itself).
+ *    most frequent and the most expensive), the summed kernel execution time (on wasm: the kernel call itself), and
+ *    the peak of the bytes held by live tensors (`peakTensorMb`, the engine's count, next to the process's peak RSS).
  *
  * Prints one JSON line. Profiling slows the second run down (it records every kernel), so its wall time is not a
  * speed number; the first run's is, on a quiet machine.
@@ -39,7 +40,9 @@ export async function profileCell(name: string, log: (line: string) => void): Pr
     const byName = new Map<string, KernelStat>();
     let kernelMs = 0;
     let topLevel = 0;
+    let peakBytes = 0;
     for (const k of kernels) {
+      peakBytes = Math.max(peakBytes, k.totalBytes);
       const ms = Number.isFinite(k.ms) ? k.ms : 0;
       if (k.depth === 1) {
         kernelMs += ms;
@@ -77,6 +80,7 @@ export async function profileCell(name: string, log: (line: string) => void): Pr
           mostTime: top('ms'),
         },
         newTensors,
+        peakTensorMb: round(peakBytes / 2 ** 20, 1),
       }),
     );
   } finally {
