@@ -6,7 +6,9 @@
  *    spent waiting on them), time inside tfjs ops (top-level runKernel) and the JS outside them;
  * 2. one run under tfjs's profiler (bench/kernelProfile.ts): the kernels it dispatches (total, per outer step, the
  *    most frequent and the most expensive), the summed kernel execution time (on wasm: the kernel call itself), and
- *    the peak of the bytes held by live tensors (`peakTensorMb`, the engine's count, next to the process's peak RSS).
+ *    the peak of the bytes held by live tensors (`peakTensorMb`, the engine's count, next to the process's peak RSS);
+ * 3. one run with the kernels attributed to the library lines that dispatch them (bench/kernelSites.ts): the top
+ *    sites, with their count per outer step (and per MALA step where the cell has one).
  *
  * Prints one JSON line. Profiling slows the second run down (it records every kernel), so its wall time is not a
  * speed number; the first run's is, on a quiet machine.
@@ -15,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { cellNamed } from './cells.js';
 import { round } from './timing.js';
 import { recordKernels } from './kernelProfile.js';
+import { withKernelSites } from './kernelSites.js';
 import { withTfjsCounters } from './tfjsCounters.js';
 
 export const DEFAULT_PROFILE_CELL = 's1_slips_d8_eps0.15';
@@ -53,6 +56,7 @@ export async function profileCell(name: string, log: (line: string) => void): Pr
       s.ms += ms;
       byName.set(k.name, s);
     }
+    const { sites } = await withKernelSites(() => cell.run());
     const stats = [...byName.values()];
     const top = (key: 'count' | 'ms') =>
       [...stats].sort((a, b) => b[key] - a[key]).slice(0, 8).map((s) => ({ name: s.name, count: s.count, ms: round(s.ms, 1) }));
@@ -79,6 +83,13 @@ export async function profileCell(name: string, log: (line: string) => void): Pr
           mostFrequent: top('count'),
           mostTime: top('ms'),
         },
+        topSites: sites.slice(0, 15).map((x) => ({
+          kernel: x.kernel,
+          site: x.site,
+          count: x.count,
+          perOuterStep: round(x.count / steps, 1),
+          ...(mcmcSteps ? { perMcmcStep: round(x.count / mcmcSteps, 1) } : {}),
+        })),
         newTensors,
         peakTensorMb: round(peakBytes / 2 ** 20, 1),
       }),
