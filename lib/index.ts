@@ -357,3 +357,8 @@ export { mixtureOptimalControl } from './samplers/diffusion/rds/optimalControl.j
 export { klLoss, logVarianceLoss, DEFAULT_MAX_RND, type RdsLossOptions } from './samplers/diffusion/rds/rdsLosses.js';
 export { evaluateRnd, evaluateForwardRnd, type RdsEvaluation, type RdsForwardEvaluation } from './samplers/diffusion/rds/rdsEvaluation.js';
 export { rds, type RdsOptions, type RdsDetails } from './samplers/diffusion/rds/rds.js';
+
+// LRDS control networks (spec slips-lrds-amcbg.md section 2.4)
+export { fourierMlp, timeNet, OUTPUT_INIT_GAIN, type FourierMlp, type FourierMlpOptions, type TimeNet, type TimeNetOptions } from './models/fourierMlp.js';
+export { scoreControl, SCORE_CONTROL_CLIP, type ScoreControl, type ScoreControlOptions } from './models/scoreControl.js';
+export { gelu } from './models/gelu.js';
