@@ -358,6 +358,13 @@ export { klLoss, logVarianceLoss, DEFAULT_MAX_RND, type RdsLossOptions } from '.
 export { evaluateRnd, evaluateForwardRnd, type RdsEvaluation, type RdsForwardEvaluation } from './samplers/diffusion/rds/rdsEvaluation.js';
 export { rds, type RdsOptions, type RdsDetails } from './samplers/diffusion/rds/rds.js';
 
+// ---------------------------------------------------------------------------------------------------------------
+// LRDS targets: the checkerboard and the rotated two-modes (spec slips-lrds-amcbg.md section 2.7)
+
+export { checkerboard, CHECKERBOARD_CORNERS, type CheckerboardOptions, type CheckerboardTarget } from './targets/checkerboard.js';
+export { twoModesFull, type TwoModesFullOptions } from './targets/twoModes.js';
+export { qrOrthogonal } from './core/linalg.js';
+
 // LRDS control networks (spec slips-lrds-amcbg.md section 2.4)
 export { fourierMlp, timeNet, OUTPUT_INIT_GAIN, type FourierMlp, type FourierMlpOptions, type TimeNet, type TimeNetOptions } from './models/fourierMlp.js';
 export { scoreControl, SCORE_CONTROL_CLIP, type ScoreControl, type ScoreControlOptions } from './models/scoreControl.js';

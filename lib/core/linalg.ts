@@ -592,3 +592,38 @@ export class GaussianFactor {
     });
   }
 }
+
+/**
+ * The orthonormal factor Q ([m, n], m >= n) of a QR decomposition of `a` (full column rank), by modified
+ * Gram-Schmidt applied twice ("twice is enough": orthogonal to working precision). Column signs are those with a
+ * positive diagonal of R (LAPACK's Householder QR may flip some; products Q D Q^T do not depend on the signs).
+ */
+export function qrOrthogonal(a: Matrix): Matrix {
+  const fn = 'qrOrthogonal';
+  checkMatrix(fn, 'a', a);
+  const { rows: m, cols: n } = a;
+  if (m < n) throw new Error(`${fn}: a has shape ${shapeOf(a)}, expected at least as many rows as columns`);
+  const q = Float64Array.from(a.data);
+  for (let j = 0; j < n; j++) {
+    const original = Math.sqrt(columnDot(q, m, n, j, j));
+    for (let pass = 0; pass < 2; pass++) {
+      for (let p = 0; p < j; p++) {
+        const r = columnDot(q, m, n, p, j);
+        for (let i = 0; i < m; i++) q[i * n + j] -= r * q[i * n + p];
+      }
+    }
+    const norm = Math.sqrt(columnDot(q, m, n, j, j));
+    if (!(norm > 1e3 * EPS * Math.max(original, Number.MIN_VALUE))) {
+      throw new Error(`${fn}: column ${j} of a is (numerically) a combination of the previous ones, expected full column rank`);
+    }
+    for (let i = 0; i < m; i++) q[i * n + j] /= norm;
+  }
+  return { rows: m, cols: n, data: q };
+}
+
+/** The dot product of columns p and j of a row-major [m, n] array. */
+function columnDot(data: Float64Array, m: number, n: number, p: number, j: number): number {
+  let s = 0;
+  for (let i = 0; i < m; i++) s += data[i * n + p] * data[i * n + j];
+  return s;
+}

@@ -5,7 +5,9 @@
 import type { Target } from './target.js';
 import { gaussian } from './gaussian.js';
 import { gaussianMixture, type GaussianMixtureOptions } from './mixture.js';
-import { twoModes, twoModesSlips, twoModesLrds, bracketTwoModes, type TwoModesConditioning } from './twoModes.js';
+import { twoModes, twoModesSlips, twoModesLrds, twoModesFull, bracketTwoModes, type TwoModesConditioning } from './twoModes.js';
+import { checkerboard } from './checkerboard.js';
+import type { Key } from '../core/random.js';
 import { eightGaussians, manyModes } from './gaussians2d.js';
 import { rings, ringsSlips, ringsLrds, type RingsOptions } from './rings.js';
 import { funnel } from './funnel.js';
@@ -49,6 +51,16 @@ const ENTRIES: Record<string, Entry> = {
     options: ['dim', 'conditioning', 'a'],
     make: (o) => twoModesLrds(num(o, 'dim'), (o.conditioning as TwoModesConditioning | undefined) ?? 'none', { a: o.a as number | undefined }),
   },
+  'two-modes-full': {
+    description: 'LRDS two modes at -/+ a 1 with a shared rotated ill-conditioned covariance (eigenvectors from a key)',
+    options: ['dim', 'conditioning', 'a', 'key', 'randFactor'],
+    make: (o) =>
+      twoModesFull(num(o, 'dim'), (o.conditioning as 'medium' | 'hard' | undefined) ?? 'medium', {
+        a: o.a as number | undefined,
+        key: o.key as Key | undefined,
+        randFactor: o.randFactor as number | undefined,
+      }),
+  },
   'bracket-two-modes': {
     description: 'LRDS bracket two modes (multimodal evaluation)',
     options: ['dim', 'a'],
@@ -74,6 +86,11 @@ const ENTRIES: Record<string, Entry> = {
     description: 'LRDS rings: radii 1, 3, 5, std 0.1',
     options: ['equilibrated'],
     make: (o) => ringsLrds(o as { equilibrated?: boolean }),
+  },
+  checkerboard: {
+    description: 'LRDS checkerboard: 8 uniform 2x2 squares, masses 3, 1, 3, 1, ... /16 (2-D, no gradient: use rwmh)',
+    options: ['unequilibrated'],
+    make: (o) => checkerboard(o as { unequilibrated?: boolean }),
   },
   funnel: { description: "Neal's funnel", options: ['dim', 'scale'], make: (o) => funnel(o) },
   banana: {

@@ -12,6 +12,10 @@
  *   centred = false (means -/+ 3 1).
  * - `twoModesLrds(dim, conditioning)`: section 2.7: means -a 1, +a 1 (not centred), the same diagonal covariance
  *   for both modes: 0.05 I ('none'), 0.05 logspace(-1, 0, d) ('medium'), 0.05 logspace(-2, 0, d) ('hard').
+ * - `twoModesFull(dim, conditioning)`: LRDS TwoModesFull: the same means and weights, the shared full covariance
+ *   Q diag(0.05 logspace(-1 | -2, 0, d)) Q^T with Q the orthogonal factor of a QR of 5 U[0, 1]^{d x d}. The reference
+ *   draws U from torch's generator seeded 42, which cannot be replicated here: U comes from `uniformArray(key)` with
+ *   default key(42), so the eigenvalues match the reference and the eigenvectors are a different random basis.
  * - `bracketTwoModes(dim, a)`: LRDS BracketTwoModes, the multimodal-evaluation target (section 3.2 of the other
  *   spec): means -/+ a 1, variances linspace(0.01, 0.2, d) for mode 1 and the reversed list for mode 2. The
  *   covariances differ, so `modes.weights` are the component weights (2/3, 1/3) (exact only asymptotically).
@@ -21,6 +25,8 @@
  *   LRDS / evaluation-paper parameter a (means -/+ a 1) is separation = 2 a sqrt(d) / std; the DM-aMC "r" (means
  *   -/+ r u with |u| = 1) is separation = 2 r / std.
  */
+import { matmul, matrix, qrOrthogonal, transpose } from '../core/linalg.js';
+import { key as makeKey, uniformArray, type Key } from '../core/random.js';
 import { checkInteger, checkNumber, checkNumberArray, invalidOption } from '../core/validate.js';
 import { gaussianMixture, type GaussianMixtureTarget } from './mixture.js';
 
@@ -63,6 +69,9 @@ export function twoModesSlips(dim: number, options: TwoModesSlipsOptions = {}): 
 
 export type TwoModesConditioning = 'none' | 'medium' | 'hard';
 
+/** LRDS conditionings ('not' in the reference is 'none' here): variances 0.05 * logspace(exponent, 0, d). */
+const CONDITIONING_EXPONENTS: Record<TwoModesConditioning, number> = { none: 0, medium: -1, hard: -2 };
+
 /** LRDS TwoModes(d, a, ill_conditioned): means -/+ a 1, shared covariance 0.05 diag(1 | logspace(-1|-2, 0, d)). */
 export function twoModesLrds(
   dim: number,
@@ -72,11 +81,10 @@ export function twoModesLrds(
   const fn = 'twoModesLrds';
   checkInteger(fn, 'dim', dim, 1);
   const a = checkNumber(fn, 'a', options.a ?? 1, 'positive');
-  const exponents: Record<TwoModesConditioning, number> = { none: 0, medium: -1, hard: -2 };
-  if (!Object.hasOwn(exponents, conditioning)) {
+  if (!Object.hasOwn(CONDITIONING_EXPONENTS, conditioning)) {
     invalidOption(fn, 'conditioning', conditioning, `'none', 'medium' or 'hard'`);
   }
-  const lowestExponent = exponents[conditioning];
+  const lowestExponent = CONDITIONING_EXPONENTS[conditioning];
   const variances = linspace(lowestExponent, 0, dim).map((e) => MODE_VARIANCE * 10 ** e);
   return gaussianMixture({
     weights: TWO_MODE_WEIGHTS,
@@ -84,6 +92,46 @@ export function twoModesLrds(
     covariances: [variances, variances.slice()],
     assignBy: 'likelihood',
     name: `two-modes-lrds-${dim}d-${conditioning}${a === 1 ? '' : `-a${a}`}`,
+  });
+}
+
+export interface TwoModesFullOptions {
+  /** Half-distance per coordinate (default 1). */
+  a?: number;
+  /** Key of the random matrix whose QR gives the eigenvectors (default key(42), see the file header). */
+  key?: Key;
+  /** Spread of the uniform random matrix (default 5, the reference's rand_factor). */
+  randFactor?: number;
+}
+
+/** LRDS TwoModesFull(d, ill_conditioned): means -/+ a 1, shared covariance Q diag(...) Q^T (file header). */
+export function twoModesFull(
+  dim: number,
+  conditioning: 'medium' | 'hard' = 'medium',
+  options: TwoModesFullOptions = {},
+): GaussianMixtureTarget {
+  const fn = 'twoModesFull';
+  checkInteger(fn, 'dim', dim, 1);
+  const a = checkNumber(fn, 'a', options.a ?? 1, 'positive');
+  const randFactor = checkNumber(fn, 'randFactor', options.randFactor ?? 5, 'positive');
+  if (conditioning !== 'medium' && conditioning !== 'hard') {
+    invalidOption(fn, 'conditioning', conditioning, `'medium' or 'hard' (the reference has no well-conditioned full variant)`);
+  }
+  const u = uniformArray(options.key ?? makeKey(42), dim * dim).map((v) => randFactor * v);
+  const q = qrOrthogonal(matrix(dim, dim, u));
+  const eigenvalues = linspace(CONDITIONING_EXPONENTS[conditioning], 0, dim).map((e) => MODE_VARIANCE * 10 ** e);
+  const scaled = matrix(dim, dim, q.data.map((v, idx) => v * eigenvalues[idx % dim]));
+  const product = matmul(scaled, transpose(q)).data;
+  // Symmetrise exactly (the product is symmetric only up to rounding).
+  const covariance = Array.from({ length: dim }, (_, i) =>
+    Array.from({ length: dim }, (_, j) => (product[i * dim + j] + product[j * dim + i]) / 2),
+  );
+  return gaussianMixture({
+    weights: TWO_MODE_WEIGHTS,
+    means: [constant(dim, -a), constant(dim, a)],
+    covariances: [covariance, covariance.map((row) => row.slice())],
+    assignBy: 'likelihood',
+    name: `two-modes-full-${dim}d-${conditioning}${a === 1 ? '' : `-a${a}`}`,
   });
 }
 
