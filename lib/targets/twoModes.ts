@@ -75,14 +75,16 @@ const CONDITIONING_EXPONENTS: Record<TwoModesConditioning, number> = { none: 0, 
 /** LRDS TwoModes(d, a, ill_conditioned): means -/+ a 1, shared covariance 0.05 diag(1 | logspace(-1|-2, 0, d)). */
 export function twoModesLrds(
   dim: number,
-  conditioning: TwoModesConditioning = 'none',
+  conditioningName: TwoModesConditioning | 'not' = 'none',
   options: { a?: number } = {},
 ): GaussianMixtureTarget {
   const fn = 'twoModesLrds';
   checkInteger(fn, 'dim', dim, 1);
   const a = checkNumber(fn, 'a', options.a ?? 1, 'positive');
+  // 'not' is the reference's spelling of 'none'.
+  const conditioning = conditioningName === 'not' ? 'none' : conditioningName;
   if (!Object.hasOwn(CONDITIONING_EXPONENTS, conditioning)) {
-    invalidOption(fn, 'conditioning', conditioning, `'none', 'medium' or 'hard'`);
+    invalidOption(fn, 'conditioning', conditioning, `'none', 'medium' or 'hard' ('not' is read as 'none')`);
   }
   const lowestExponent = CONDITIONING_EXPONENTS[conditioning];
   const variances = linspace(lowestExponent, 0, dim).map((e) => MODE_VARIANCE * 10 ** e);

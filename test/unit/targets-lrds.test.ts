@@ -139,6 +139,8 @@ test('two-modes LRDS conditionings: shared diagonal covariance 0.05 logspace(-1|
     assert.deepEqual(t.components.means, [new Array(d).fill(-1), new Array(d).fill(1)]);
     assert.deepEqual(t.componentWeights, [2 / 3, 1 / 3]);
   }
+  assert.deepEqual(twoModesLrds(d, 'not').components.variances, twoModesLrds(d, 'none').components.variances);
+  assert.throws(() => twoModesLrds(d, 'easy' as never), /twoModesLrds: option "conditioning" = "easy", expected 'none', 'medium' or 'hard' \('not' is read as 'none'\)/);
 });
 
 test('two-modes-full: covariance Q diag(0.05 logspace) Q^T with Q from the QR of 5 U[0,1]^{d x d} drawn from the key', () => {
