@@ -21,7 +21,7 @@ import { VEGA_LITE_SCHEMA } from '../../viz/chartOptions.js';
 import type { AmcSettings, LearnedSweepConfig } from './config.js';
 import { costColumns, panelName, summariseSweep, sweepSpecs, type SweepResult, type SweepRun } from './perfectSweep.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
-import { meanAndStandardError } from './statistics.js';
+import { boundedBand, meanAndStandardError } from './statistics.js';
 import { benchmarkMixture } from './targets.js';
 import { trainEnergyModel } from './training.js';
 
@@ -79,8 +79,8 @@ async function runOnce(key: Key, model: DiffusionModel, target: GaussianMixtureT
 
 export function ablationSpec(summary: readonly AblationSummaryRow[], setting: string): TopLevelSpec {
   const rows = summary.flatMap((s) => [
-    { metric: 'mode-weight error (TV)', combination: s.combination, y: s.modeWeightError, lo: s.modeWeightError - 2 * s.modeWeightErrorSe, hi: s.modeWeightError + 2 * s.modeWeightErrorSe },
-    { metric: '|log Z error|', combination: s.combination, y: s.absLogZError, lo: Math.max(0, s.absLogZError - 2 * s.absLogZErrorSe), hi: s.absLogZError + 2 * s.absLogZErrorSe },
+    { metric: 'mode-weight error (TV)', combination: s.combination, y: s.modeWeightError, ...boundedBand(s.modeWeightError, s.modeWeightErrorSe) },
+    { metric: '|log Z error|', combination: s.combination, y: s.absLogZError, ...boundedBand(s.absLogZError, s.absLogZErrorSe, 0, Infinity) },
   ]);
   const x = { field: 'combination', type: 'nominal', title: ['score (proposal) /', 'log-density (weights)'], sort: summary.map((s) => s.combination), axis: { labelAngle: -30 } };
   return {

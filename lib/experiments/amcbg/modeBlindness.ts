@@ -21,7 +21,7 @@ import { sweepCurves } from '../../viz/sweepCurves.js';
 import type { BlindnessConfig } from './config.js';
 import { trainEnergyModel } from './training.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
-import { meanAndStandardError } from './statistics.js';
+import { boundedBand, meanAndStandardError } from './statistics.js';
 
 export interface BlindnessRun {
   seed: number;
@@ -96,13 +96,11 @@ export async function learnedModeMass(
   }
 }
 
-/** mean +- 2 standard errors of a probability, cut to [0, 1]. */
-const probabilityBand = (mean: number, se: number) => ({ lo: Math.max(0, mean - 2 * se), hi: Math.min(1, mean + 2 * se) });
 
 export function blindnessSpec(summary: readonly BlindnessSummaryRow[]): TopLevelSpec {
   const rows = summary.flatMap((s) => [
-    { series: 'exact p_t', x: s.t, y: s.exactMass, ...probabilityBand(s.exactMass, s.exactMassSe) },
-    { series: 'learned q_t (DSM energy)', x: s.t, y: s.learnedMass, ...probabilityBand(s.learnedMass, s.learnedMassSe) },
+    { series: 'exact p_t', x: s.t, y: s.exactMass, ...boundedBand(s.exactMass, s.exactMassSe) },
+    { series: 'learned q_t (DSM energy)', x: s.t, y: s.learnedMass, ...boundedBand(s.learnedMass, s.learnedMassSe) },
   ]);
   return sweepCurves({
     rows,

@@ -19,7 +19,7 @@ import type { SamplerCost } from '../../samplers/particleSampler.js';
 import type { PerfectSweepConfig } from './config.js';
 import { facetedCurves } from './figures.js';
 import { throwIfAborted, type ExperimentOptions } from '../progress.js';
-import { meanAndStandardError } from './statistics.js';
+import { boundedBand, meanAndStandardError } from './statistics.js';
 import { benchmarkMixture } from './targets.js';
 
 export interface SweepRun {
@@ -129,7 +129,8 @@ export function sweepSpecs(summary: readonly SweepSummaryRow[], title: string, s
       subtitle,
       rows: summary.map((s) => ({
         panel: s.panel, series: s.kernel, x: s.separation, y: s[y],
-        lo: Math.max(0, s[y] - 2 * s[`${y}Se`]), hi: s[y] + 2 * s[`${y}Se`],
+        // TV and ESS / N live in [0, 1], |log Z error| in [0, Infinity)
+        ...boundedBand(s[y], s[`${y}Se`], 0, y === 'absLogZError' ? Infinity : 1),
       })),
       title: `${title}: ${what}`,
       xTitle: 'separation r (mode std 1)',
