@@ -121,17 +121,29 @@ export function timeGrid(schedule: NoiseSchedule, numSteps: number, options: Tim
   const tStart = checkTime(fn, 'tStart', opts.tStart ?? (spacing === 'uniform' ? 0 : 1e-4 * T), T);
   const tEnd = checkTime(fn, 'tEnd', opts.tEnd ?? T, T);
   if (!(tEnd > tStart)) invalidOption(fn, 'tEnd', tEnd, `a time > tStart = ${tStart}`);
-  const grid = new Float64Array(numSteps + 1);
-  if (spacing === 'uniform') {
-    for (let k = 0; k <= numSteps; k++) grid[k] = tStart + ((tEnd - tStart) * k) / numSteps;
-  } else {
-    const first = schedule.logSnr(tStart);
-    const last = schedule.logSnr(tEnd);
-    if (!Number.isFinite(first)) {
-      invalidOption(fn, 'tStart', tStart, `a time with a finite log-SNR for spacing "logSnr" (logSnr(${tStart}) = ${first}); e.g. 1e-4`);
-    }
-    for (let k = 0; k <= numSteps; k++) grid[k] = schedule.timeAtLogSnr(first + ((last - first) * k) / numSteps);
+  if (spacing === 'uniform') return gridBetween(fn, numSteps, tStart, tEnd);
+  const first = schedule.logSnr(tStart);
+  const last = schedule.logSnr(tEnd);
+  if (!Number.isFinite(first)) {
+    invalidOption(fn, 'tStart', tStart, `a time with a finite log-SNR for spacing "logSnr" (logSnr(${tStart}) = ${first}); e.g. 1e-4`);
   }
+  return gridBetween(fn, numSteps, tStart, tEnd, (k) => schedule.timeAtLogSnr(first + ((last - first) * k) / numSteps));
+}
+
+/**
+ * numSteps + 1 times with point k at `at(k)` (default: uniform in t), the ends pinned to tStart and tEnd exactly,
+ * and a clear error (named `fn`) unless they increase strictly. The shared tail of every time grid (timeGrid here,
+ * the RDS grids of samplers/diffusion/rds/rdsTimeGrid.ts).
+ */
+export function gridBetween(
+  fn: string,
+  numSteps: number,
+  tStart: number,
+  tEnd: number,
+  at: (k: number) => number = (k) => tStart + ((tEnd - tStart) * k) / numSteps,
+): Float64Array {
+  const grid = new Float64Array(numSteps + 1);
+  for (let k = 0; k <= numSteps; k++) grid[k] = at(k);
   grid[0] = tStart;
   grid[numSteps] = tEnd;
   for (let k = 1; k <= numSteps; k++) {

@@ -5,7 +5,7 @@
  * Defaults: 'uniform' on the SDE's default range ([0, T] VP, [0, T - 1e-4] PBM); 'logSnr' on [1e-4, T - 1e-4].
  */
 import { checkChoice, checkInteger, checkOptions, invalidOption } from '../../../core/validate.js';
-import { checkTime } from '../../../diffusion/schedule.js';
+import { checkTime, gridBetween } from '../../../diffusion/schedule.js';
 import { checkNoisingSde, type NoisingSde } from './noisingSde.js';
 
 export interface RdsTimeGridOptions {
@@ -36,26 +36,14 @@ export function rdsTimeGrid(sde: NoisingSde, numSteps: number, options: RdsTimeG
   const tStart = checkTime(fn, 'tStart', opts.tStart ?? range.tStart, T);
   const tEnd = checkTime(fn, 'tEnd', opts.tEnd ?? range.tEnd, T);
   if (!(tEnd > tStart)) invalidOption(fn, 'tEnd', tEnd, `a time > tStart = ${tStart}`);
-  const grid = new Float64Array(numSteps + 1);
-  if (spacing === 'uniform') {
-    for (let k = 0; k <= numSteps; k++) grid[k] = tStart + ((tEnd - tStart) * k) / numSteps;
-  } else {
-    const first = sde.logSnr(tStart);
-    const last = sde.logSnr(tEnd);
-    if (!Number.isFinite(first) || !Number.isFinite(last)) {
-      invalidOption(fn, spacing === 'logSnr' && !Number.isFinite(first) ? 'tStart' : 'tEnd', Number.isFinite(first) ? tEnd : tStart,
-        'a time with a finite log-SNR for spacing "logSnr" (not 0, nor T for the pinned Brownian motion)');
-    }
-    for (let k = 0; k <= numSteps; k++) grid[k] = bisectLogSnr(sde, first + ((last - first) * k) / numSteps, tStart, tEnd);
+  if (spacing === 'uniform') return gridBetween(fn, numSteps, tStart, tEnd);
+  const first = sde.logSnr(tStart);
+  const last = sde.logSnr(tEnd);
+  if (!Number.isFinite(first) || !Number.isFinite(last)) {
+    invalidOption(fn, !Number.isFinite(first) ? 'tStart' : 'tEnd', Number.isFinite(first) ? tEnd : tStart,
+      'a time with a finite log-SNR for spacing "logSnr" (not 0, nor T for the pinned Brownian motion)');
   }
-  grid[0] = tStart;
-  grid[numSteps] = tEnd;
-  for (let k = 1; k <= numSteps; k++) {
-    if (!(grid[k] > grid[k - 1])) {
-      throw new Error(`${fn}: the grid is not strictly increasing at step ${k} (${grid[k - 1]} then ${grid[k]}); expected fewer steps (numSteps = ${numSteps}) or a wider [tStart, tEnd]`);
-    }
-  }
-  return grid;
+  return gridBetween(fn, numSteps, tStart, tEnd, (k) => bisectLogSnr(sde, first + ((last - first) * k) / numSteps, tStart, tEnd));
 }
 
 /** Throw unless `grid` is a strictly increasing array of >= 2 noising times in [0, T]; returns a Float64Array. */
