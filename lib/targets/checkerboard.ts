@@ -21,6 +21,7 @@
  * samples of an approximate sampler always count somewhere; `modes.weights` are the exact square masses.
  */
 import * as tf from '@tensorflow/tfjs';
+import { select } from '../core/ops.js';
 import { split, uniformArray, type Key } from '../core/random.js';
 import { readValues } from '../core/readback.js';
 import { checkBoolean, checkOptions, checkSampleCount } from '../core/validate.js';
@@ -138,7 +139,7 @@ export function checkerboard(options: CheckerboardOptions = {}): CheckerboardTar
         const inGrid = tf.all(tf.logicalAnd(tf.greaterEqual(cells, 0), tf.less(cells, GRID)), 1);
         const [i, j] = tf.split(cells, 2, 1);
         const flat = tf.reshape(tf.add(tf.mul(i, GRID), j), [-1]);
-        const index = tf.cast(tf.where(inGrid, flat, tf.fill(flat.shape, OUTSIDE)), 'int32');
+        const index = tf.cast(select(tf.cast(inGrid, 'float32'), flat, tf.fill(flat.shape, OUTSIDE)), 'int32');
         return tf.gather(tableT, index) as tf.Tensor1D;
       });
     },

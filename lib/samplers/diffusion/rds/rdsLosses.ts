@@ -6,7 +6,7 @@
  * reference with unknown Z^ref trains the same. Differentiable (tf.where keeps the filtered rows off the gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import { stopGradient } from '../../../core/ops.js';
+import { select, stopGradient } from '../../../core/ops.js';
 import { checkNumber, checkOptions, invalidOption } from '../../../core/validate.js';
 
 export const DEFAULT_MAX_RND = 1e8;
@@ -22,8 +22,8 @@ function kept(fn: string, rnd: tf.Tensor1D, options: RdsLossOptions): { values: 
   const maxRnd = checkNumber(fn, 'maxRnd', opts.maxRnd ?? DEFAULT_MAX_RND);
   const constant = stopGradient(rnd); // the mask is off the tape (logicalAnd has no gradient)
   const keep = tf.logicalAnd(tf.isFinite(constant), tf.less(constant, maxRnd));
-  const values = tf.where(keep, rnd, tf.zerosLike(rnd)) as tf.Tensor1D;
   const mask = tf.cast(keep, 'float32') as tf.Tensor1D;
+  const values = select(mask, rnd, tf.zerosLike(rnd)) as tf.Tensor1D;
   return { values, mask, count: tf.sum(mask) as tf.Scalar };
 }
 
