@@ -192,12 +192,16 @@ function maskFor(mask: tf.Tensor1D, rank: number): tf.Tensor {
   return rank <= 1 ? mask : tf.reshape(mask, [mask.shape[0], ...new Array<number>(rank - 1).fill(1)]);
 }
 
+/** 1 where the log-acceptance is a number, 0 where it is NaN (a rejection), float32 [n]. */
+function notNaNMask(logAcceptance: tf.Tensor1D): tf.Tensor1D {
+  return tf.cast(tf.logicalNot(tf.isNaN(logAcceptance)), 'float32') as tf.Tensor1D;
+}
+
 /**
  * The acceptance probability min(1, exp(logAcceptance)) per chain, with NaN counted as 0 (a rejection).
  * Written so that it holds whether or not `minimum` propagates NaN on the backend.
  */
-export function acceptanceProbability(logAcceptance: tf.Tensor1D): tf.Tensor1D {
-  const notNaN = tf.cast(tf.logicalNot(tf.isNaN(logAcceptance)), 'float32');
+export function acceptanceProbability(logAcceptance: tf.Tensor1D, notNaN: tf.Tensor1D = notNaNMask(logAcceptance)): tf.Tensor1D {
   const clipped = finiteOr(tf.exp(tf.minimum(logAcceptance, 0)), 0);
   return tf.mul(notNaN, clipped) as tf.Tensor1D;
 }
@@ -226,7 +230,8 @@ export function metropolisAccept<S extends ChainState>(
   // would leave a cached log-density that does not match the position. `x < Infinity` is false for both.
   const admissible = tf.cast(tf.less(proposal.logDensity, Infinity), 'float32') as tf.Tensor1D;
   const isAccepted = tf.mul(tf.cast(tf.less(logU, logAcceptance), 'float32'), admissible) as tf.Tensor1D;
-  const isInvalid = tf.sub(1, tf.mul(admissible, tf.cast(tf.logicalNot(tf.isNaN(logAcceptance)), 'float32'))) as tf.Tensor1D;
+  const notNaN = notNaNMask(logAcceptance);
+  const isInvalid = tf.sub(1, tf.mul(admissible, notNaN)) as tf.Tensor1D;
   const keptFields = stateFields(current);
   const state: Record<string, tf.Tensor> = {};
   for (const [field, proposed] of Object.entries(stateFields(proposal))) {
@@ -236,6 +241,6 @@ export function metropolisAccept<S extends ChainState>(
   }
   return {
     state: state as S,
-    info: { acceptanceRate: tf.mul(acceptanceProbability(logAcceptance), admissible) as tf.Tensor1D, isAccepted, isInvalid, logAcceptance },
+    info: { acceptanceRate: tf.mul(acceptanceProbability(logAcceptance, notNaN), admissible) as tf.Tensor1D, isAccepted, isInvalid, logAcceptance },
   };
 }
