@@ -15,6 +15,7 @@
  *       tfjs wasm backend (FusableActivation): 0 linear, 1 relu, 2 relu6, 4 leakyrelu (activationAlpha),
  *       5 sigmoid, 6 elu. prelu (3) is not handled here.
  *   setThreads(n), getThreads(), info() -> { config, corename, parallel, threads, procs }
+ *   activate, activationVjp, columnSums: the elementwise kernels of native/elementwise.c.
  */
 #include <math.h>
 #include <stdint.h>
@@ -23,6 +24,8 @@
 
 #include <cblas.h>
 #include <node_api.h>
+
+#include "addon.h"
 
 /* Declared by OpenBLAS's cblas.h; repeated here so a build against another cblas.h fails at link time
    (the build script links -lopenblas explicitly) rather than silently calling a different BLAS. */
@@ -34,14 +37,6 @@ extern int openblas_get_num_procs(void);
 extern void openblas_set_num_threads(int num_threads);
 
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_PRELU = 3, ACT_LEAKYRELU = 4, ACT_SIGMOID = 5, ACT_ELU = 6 };
-
-#define CHECK_NAPI(call)                                                                 \
-  do {                                                                                   \
-    if ((call) != napi_ok) {                                                             \
-      napi_throw_error(env, NULL, "sgemm.node: N-API call failed: " #call);              \
-      return NULL;                                                                       \
-    }                                                                                    \
-  } while (0)
 
 static int throw_range(napi_env env, const char *message) {
   napi_throw_range_error(env, NULL, message);
@@ -59,7 +54,7 @@ static int get_bool(napi_env env, napi_value v, int *out) {
 }
 
 /* A non-negative integer dimension (below 2^31, the range of OpenBLAS's 32-bit blasint). */
-static int get_dim(napi_env env, napi_value v, const char *name, int64_t *out) {
+int get_dim(napi_env env, napi_value v, const char *name, int64_t *out) {
   double d = 0;
   if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 2147483647.0 || d != floor(d)) {
     char msg[160];
@@ -71,7 +66,7 @@ static int get_dim(napi_env env, napi_value v, const char *name, int64_t *out) {
   return 1;
 }
 
-static int get_number(napi_env env, napi_value v, const char *name, double *out) {
+int get_number(napi_env env, napi_value v, const char *name, double *out) {
   if (napi_get_value_double(env, v, out) != napi_ok) {
     char msg[120];
     snprintf(msg, sizeof msg, "sgemm.node: %s must be a number", name);
@@ -100,7 +95,7 @@ static int get_f32(napi_env env, napi_value v, const char *name, float **data, s
 }
 
 /* The bytes behind an ArrayBuffer or any typed array (the wasm heap). */
-static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *byte_length) {
+int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *byte_length) {
   bool is = false;
   if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
     void *ptr = NULL;
@@ -353,5 +348,6 @@ NAPI_MODULE_INIT() {
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  if (!define_elementwise_exports(env, exports)) return NULL;
   return exports;
 }

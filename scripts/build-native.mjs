@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the optional OpenBLAS matmul addon native/sgemm.c into build/native/sgemm.node (used by
+// Builds the optional OpenBLAS addon native/sgemm.c + native/elementwise.c into build/native/sgemm.node (used by
 // lib/core/nativeMatMul.ts to speed up the wasm backend's matmuls). Runs as the package's postinstall.
 // It NEVER fails the install: when a compiler, Node's headers or OpenBLAS is missing, it prints one line
 // saying what to install and exits 0; the library then runs on plain tfjs-wasm kernels.
@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'native', 'sgemm.c');
+const sources = ['sgemm.c', 'elementwise.c'].map((f) => join(root, 'native', f));
 const outDir = join(root, 'build', 'native');
 const output = join(outDir, 'sgemm.node');
 const INSTALL_HINT = 'apt-get install gcc libopenblas-dev (Debian/Ubuntu; or your system\'s OpenBLAS development package)';
@@ -79,7 +79,7 @@ function findOpenBlas() {
 
 if (process.env.SAMPLING_LAB_SKIP_NATIVE === '1') skip('SAMPLING_LAB_SKIP_NATIVE=1');
 if (process.platform === 'win32') skip('Windows builds are not supported by this script');
-if (!existsSync(source)) skip(`${source} is missing`);
+for (const source of sources) if (!existsSync(source)) skip(`${source} is missing`);
 const cc = findCompiler();
 if (cc == null) skip(`no C compiler found; install one: ${INSTALL_HINT}`);
 const nodeHeaders = findNodeHeaders();
@@ -92,9 +92,10 @@ if (blasFlags == null) skip(`OpenBLAS headers and library not found; install the
 mkdirSync(outDir, { recursive: true });
 const partial = `${output}.${process.pid}.tmp`;
 const args = [
-  '-O3', '-std=c99', '-shared', '-fPIC', '-Wall',
+  // -fno-trapping-math: lets the compiler vectorise loops with comparisons (no code here reads FP exception flags)
+  '-O3', '-fno-trapping-math', '-std=c99', '-shared', '-fPIC', '-Wall',
   `-I${nodeHeaders}`,
-  source,
+  ...sources,
   ...blasFlags,
   ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : []),
   '-lm',

@@ -7,11 +7,16 @@
  * Why: XNNPACK in tfjs-wasm reaches about 13 GFLOP/s on one thread (and 0.4 GFLOP/s with a transpose flag),
  * OpenBLAS about 90 (DESIGN.md section 1, trap 1; research/compute-backends.md section 2).
  *
+ * With it come the fused MLP kernels (nativeMlp.ts) and the Exp / Tanh kernels (nativeUnary.ts) of the same addon.
+ *
  *   SAMPLING_LAB_NATIVE_MATMUL=0   never enable it.
+ *   SAMPLING_LAB_NATIVE_ELEMENTWISE=0   matmuls only: MLPs layer by layer, Exp and Tanh on tfjs-wasm's kernels.
  *   SAMPLING_LAB_BLAS_THREADS=n    OpenBLAS threads (default 1: a per-thread comparison with the 1-thread peer).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FAST_TRANSPOSE_FLAGS } from './ops.js';
+import { disableNativeMlp, enableNativeMlp } from './nativeMlp.js';
+import { disableNativeUnary, enableNativeUnary } from './nativeUnary.js';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +34,10 @@ export interface SgemmAddon {
   ): void;
   setThreads(n: number): void;
   getThreads(): number;
+  /** native/elementwise.c (absent from an addon built before it): h = act(z), out = dh * act'(z), column sums. */
+  activate?(heap: Uint8Array, zOffset: number, hOffset: number, n: number, code: number): void;
+  activationVjp?(heap: Uint8Array, dhOffset: number, zOffset: number, outOffset: number, n: number, code: number): void;
+  columnSums?(heap: Uint8Array, aOffset: number, rows: number, cols: number, outOffset: number): void;
   info(): { config: string; corename: string; parallel: string; threads: number; procs: number };
 }
 
@@ -46,11 +55,11 @@ export interface NativeMatMulOptions {
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../build/native/sgemm.node', import.meta.url));
 
 /** The slice of tfjs-backend-wasm's BackendWasm used here. */
-interface WasmTensorData {
+export interface WasmTensorData {
   memoryOffset: number;
   shape: number[];
 }
-interface WasmBackend {
+export interface WasmBackend {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: tf.DataId): WasmTensorData };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -125,7 +134,14 @@ export function enableNativeMatMul(options: NativeMatMulOptions = {}): NativeMat
     if (fused != null) override(fused, nativeFusedMatMul(blas, fused.kernelFunc));
     originals = { batch, fused };
   }
-  const kernels = originals.fused != null ? 'BatchMatMul and _FusedMatMul' : 'BatchMatMul';
+  // the fused MLPs and Exp / Tanh need native/elementwise.c; an addon built before it has only the matmuls
+  const elementwise = typeof blas.activate === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
+  if (elementwise) {
+    enableNativeMlp(blas as Required<SgemmAddon>);
+    enableNativeUnary(blas as Required<SgemmAddon>);
+  }
+  const kernels = (originals.fused != null ? 'BatchMatMul and _FusedMatMul' : 'BatchMatMul') +
+    (elementwise ? ', fused MLPs, Exp and Tanh' : '');
   enabledDetail =
     `${kernels} on OpenBLAS sgemm (${info.config}; ` +
     `${info.parallel}, ${blas.getThreads()} thread${blas.getThreads() === 1 ? '' : 's'})`;
@@ -137,6 +153,8 @@ export function disableNativeMatMul(): boolean {
   if (originals == null) return false;
   restore(originals.batch);
   if (originals.fused != null) restore(originals.fused);
+  disableNativeMlp();
+  disableNativeUnary();
   originals = null;
   enabledDetail = '';
   return true;

@@ -7,12 +7,17 @@
  * `initScale` for every layer but the last, which uses `finalInitScale` (default `initScale`). A scale of 0 gives
  * zero weights.
  *
+ * Where the backend has a fused-MLP kernel (wasm with the OpenBLAS addon: lib/core/fusedMlp.ts, nativeMlp.ts) and
+ * the activation is relu or silu, `apply` runs the whole net as one kernel with a first-order gradient; while a
+ * gradient is taken inside another, it runs layer by layer (every order exact).
+ *
  * Variables come in a fixed order, W_0, b_0, W_1, b_1, ..., and carry the names
  * `<scope>/dense<l>/weight` and `<scope>/dense<l>/bias` (the scope defaults to a unique `mlp#<n>`), which the
  * weight files of lib/models/weights.ts store without the unique `#<n>` part.
  */
 import * as tf from '@tensorflow/tfjs';
 import { dense, exp, relu, silu, tanh } from '../core/ops.js';
+import { canFuseMlp, fusedMlp, type FusedMlpActivation } from '../core/fusedMlp.js';
 import { normal, split, type Key } from '../core/random.js';
 import { checkChoice, checkInteger, checkNumber, checkOptions, invalidOption, showValue } from '../core/validate.js';
 
@@ -128,6 +133,8 @@ export function mlp(key: Key, sizes: readonly number[], options: MlpOptions): Ml
       if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[1] !== sizes[0]) {
         invalidOption(`${fn}.apply`, 'x', x, `a tensor of shape [n, ${sizes[0]}]`);
       }
+      // one kernel for the whole net where the backend has one (lib/core/fusedMlp.ts; same values)
+      if (canFuseMlp(x, weights, biases, activation)) return fusedMlp(x, weights, biases, activation as FusedMlpActivation);
       return tf.tidy(() => {
         let h: tf.Tensor = x;
         for (let l = 0; l < numLayers; l++) {

@@ -1,0 +1,224 @@
+/**
+ * The addon's elementwise kernels on the wasm backend: Exp and Tanh (lib/core/nativeUnary.ts) against float64
+ * Math.exp / Math.tanh, and the fused MLP kernels (lib/core/fusedMlp.ts, nativeMlp.ts) against the same MLP run
+ * layer by layer. Skipped when build/native/sgemm.node is not built or lacks native/elementwise.c.
+ *
+ * Tolerances (deterministic; no seed is tuned):
+ * - exp: 3 ulp of the correctly rounded float (the polynomial's measured worst case over 2^20 random points was
+ *   3; the documented contract in nativeUnary.ts). tanh: 5 ulp. Subnormal exp results flush to 0.
+ * - relu MLPs: the fused kernels make the same OpenBLAS calls with the same arithmetic, so values and every
+ *   gradient are compared bit for bit.
+ * - silu MLPs: only the sigmoid differs (the addon's exp against XNNPACK's), by a few ulp per activation; through
+ *   3 layers of width <= 33 with unit-scale weights the differences stay below 64 u times the largest |entry| of
+ *   each array (u = 2^-24): a 16x margin over the 4 u measured.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { loadSgemmAddon, NATIVE_ADDON_PATH } from '../../lib/core/nativeMatMul.js';
+import { disableNativeMlp, enableNativeMlp } from '../../lib/core/nativeMlp.js';
+import { disableNativeUnary, enableNativeUnary } from '../../lib/core/nativeUnary.js';
+import { canFuseMlp, mlpKernelName } from '../../lib/core/fusedMlp.js';
+import { mlp, type Activation } from '../../lib/models/mlp.js';
+import { key, normal, normalArray } from '../../lib/core/random.js';
+import { useBackend } from '../helpers/backends.js';
+
+const U = 2 ** -24;
+const loaded = loadSgemmAddon();
+const skip = loaded.addon == null
+  ? `addon not available (${loaded.reason})`
+  : typeof loaded.addon.activate !== 'function'
+    ? `${NATIVE_ADDON_PATH} was built before native/elementwise.c (rerun node scripts/build-native.mjs)`
+    : process.env.SAMPLING_LAB_NATIVE_MATMUL === '0' || process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE === '0'
+      ? 'native kernels switched off by the environment'
+      : (process.env.SAMPLING_LAB_TEST_BACKEND ?? 'wasm') !== 'wasm'
+        ? 'wasm-only kernels'
+        : false;
+const blas = loaded.addon as Required<NonNullable<typeof loaded.addon>>;
+
+/** Distance in units in the last place between two floats of the same sign (or both zero). */
+function ulpDistance(a: number, b: number): number {
+  if (a === b) return 0; // also +0 and -0 (the sign of zero is checked separately)
+  const f = new Float32Array([a, b]);
+  const i = new Int32Array(f.buffer);
+  return Math.abs(i[0] - i[1]);
+}
+
+function checkUnary(name: string, op: (x: tf.Tensor) => tf.Tensor, exact: (x: number) => number, xs: Float32Array, maxUlp: number): number {
+  const got = op(tf.tensor1d(xs)).dataSync();
+  let worst = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const want = Math.fround(exact(xs[i]));
+    // below the smallest normal float the contract is a flush to 0
+    if (Math.abs(want) < 2 ** -126 && want !== 0) {
+      assert.ok(got[i] === 0 || ulpDistance(got[i], want) <= maxUlp, `${name}(${xs[i]}) = ${got[i]}, expected 0 or ${want}`);
+      continue;
+    }
+    const d = Number.isNaN(want) ? (Number.isNaN(got[i]) ? 0 : Infinity) : ulpDistance(got[i], want);
+    worst = Math.max(worst, d);
+    if (!(d <= maxUlp)) assert.fail(`${name}(${xs[i]}) = ${got[i]}, expected ${want} (${d} ulp > ${maxUlp})`);
+  }
+  return worst;
+}
+
+describe('native Exp and Tanh kernels (wasm)', { skip }, () => {
+  before(async () => {
+    await useBackend('wasm');
+  });
+
+  test('exp is within 3 ulp over the float range, with 0, inf and NaN at the edges', () => {
+    const xs = Float32Array.from(normalArray(key(11), 100_000), (z) => z * 30);
+    const edges = [0, -0, 1e-30, -1e-8, 0.5, -87.3, -87.34, -88, -104, -1000, 88.7, 88.72, 88.73, 1000, Infinity, -Infinity, NaN];
+    const worst = checkUnary('exp', tf.exp, Math.exp, Float32Array.from([...xs, ...edges]), 3);
+    console.log(`# exp: worst ${worst} ulp over ${xs.length + edges.length} points`);
+  });
+
+  test('tanh is within 5 ulp, odd, exact at 0 and saturating to +-1', () => {
+    const wide = Float32Array.from(normalArray(key(12), 50_000), (z) => z * 4);
+    const small = Float32Array.from(normalArray(key(13), 50_000), (z) => z * 0.2);
+    const edges = [0, -0, 1e-30, -1e-30, 0.25, -0.25, 0.2499, 20, -20, 1e30, Infinity, -Infinity, NaN];
+    const worst = checkUnary('tanh', tf.tanh, Math.tanh, Float32Array.from([...wide, ...small, ...edges]), 5);
+    console.log(`# tanh: worst ${worst} ulp over ${wide.length + small.length + edges.length} points`);
+    const signs = tf.tanh(tf.tensor1d([-0, 0])).dataSync();
+    assert.ok(Object.is(signs[0], -0) && Object.is(signs[1], 0), `tanh(-0), tanh(0) = ${signs[0]}, ${signs[1]}`);
+  });
+
+  test('non-float32 inputs go to the original kernels; disabling restores them', () => {
+    const ints = tf.exp(tf.tensor1d([0, 1, 2], 'int32')).dataSync();
+    assert.deepEqual(Array.from(ints, (v) => Math.round(v * 1e4) / 1e4), [1, 2.7183, 7.3891]);
+    const x = tf.tensor1d([0.3, -2.5, 7]);
+    const native = tf.exp(x).dataSync();
+    assert.ok(disableNativeUnary(), 'they were enabled');
+    try {
+      const original = tf.exp(x).dataSync();
+      native.forEach((v, i) => assert.ok(ulpDistance(v, original[i]) <= 3, `exp(${x.dataSync()[i]}): ${v} vs ${original[i]}`));
+    } finally {
+      assert.ok(enableNativeUnary(blas));
+    }
+  });
+});
+
+/** Values, input gradient and every parameter gradient of a first-order loss through `net`. */
+function mlpRun(net: ReturnType<typeof mlp>, x: tf.Tensor2D): Float32Array[] {
+  return tf.tidy(() => {
+    const weights = tf.range(1, net.sizes[net.sizes.length - 1] + 1);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(net.apply(x), weights)) as tf.Scalar, net.variables);
+    const gx = tf.grad((xi: tf.Tensor) => tf.sum(tf.square(net.apply(xi as tf.Tensor2D))))(x);
+    const y = net.apply(x);
+    return [y, value, gx, ...net.variables.map((v) => grads[v.name])].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+function layerByLayer<T>(fn: () => T): T {
+  assert.ok(disableNativeMlp(), 'the fused kernels were enabled');
+  try {
+    return fn();
+  } finally {
+    enableNativeMlp(blas);
+  }
+}
+
+describe('fused MLP kernels (wasm)', { skip }, () => {
+  const nets: ReturnType<typeof mlp>[] = [];
+  before(async () => {
+    await useBackend('wasm');
+  });
+  after(() => nets.forEach((n) => n.dispose()));
+
+  const make = (activation: Activation, sizes: number[], seed: number) => {
+    const net = mlp(key(seed), sizes, { activation });
+    nets.push(net);
+    return net;
+  };
+
+  test('relu: values and every gradient equal the layer-by-layer run bit for bit', () => {
+    for (const sizes of [[5, 33, 17, 3], [4, 9], [16, 64, 64, 16]]) {
+      const net = make('relu', sizes, sizes.length * 7);
+      const x = normal(key(sizes[1]), [70, sizes[0]]) as tf.Tensor2D;
+      assert.ok(canFuseMlp(x, net.weights, net.biases, 'relu'), 'the fused kernel is available');
+      const fused = mlpRun(net, x);
+      const plain = layerByLayer(() => mlpRun(net, x));
+      fused.forEach((a, i) => a.forEach((v, j) => {
+        if (!Object.is(v, plain[i][j])) assert.fail(`sizes ${sizes}: array ${i} entry ${j}: fused ${v}, layer by layer ${plain[i][j]}`);
+      }));
+      x.dispose();
+    }
+  });
+
+  test('silu: values and every gradient within 64 u of the layer-by-layer run', () => {
+    const net = make('silu', [5, 33, 17, 3], 3);
+    const x = normal(key(4), [70, 5]) as tf.Tensor2D;
+    const fused = mlpRun(net, x);
+    const plain = layerByLayer(() => mlpRun(net, x));
+    let worst = 0;
+    fused.forEach((a, i) => {
+      const scale = Math.max(...Array.from(plain[i], Math.abs));
+      a.forEach((v, j) => {
+        const err = Math.abs(v - plain[i][j]) / (U * scale);
+        worst = Math.max(worst, err);
+        if (!(err <= 64)) assert.fail(`array ${i} entry ${j}: fused ${v}, layer by layer ${plain[i][j]} (${err.toFixed(1)} u of the scale)`);
+      });
+    });
+    console.log(`# silu fused vs layer by layer: worst ${worst.toFixed(2)} u of each array's scale`);
+    x.dispose();
+  });
+
+  test('one forward kernel per net, and layer by layer inside a gradient of a gradient (same values)', () => {
+    const net = make('silu', [3, 16, 16, 1], 5);
+    const x = normal(key(6), [20, 3]) as tf.Tensor2D;
+    const kernels: string[] = [];
+    const profile = tf.engine() as unknown as { state: { profiling: boolean; activeProfile: { kernels: { name: string }[] } } };
+    const count = (fn: () => void): string[] => {
+      profile.state.activeProfile.kernels = [];
+      profile.state.profiling = true;
+      try {
+        fn();
+      } finally {
+        profile.state.profiling = false;
+      }
+      return profile.state.activeProfile.kernels.map((k) => k.name);
+    };
+    kernels.push(...count(() => tf.tidy(() => void net.apply(x))));
+    assert.deepEqual(kernels.filter((k) => k.startsWith('SamplingLabMlp')), ['SamplingLabMlpWorkspace', mlpKernelName(3)]);
+    // the loss holds an input-gradient: the inner gradient is taken at depth 2, so no fused kernel runs
+    const secondOrder = () => tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => {
+        const g = tf.grad((xi: tf.Tensor) => tf.sum(net.apply(xi as tf.Tensor2D)))(x);
+        return tf.mean(tf.sum(tf.square(g), 1)) as tf.Scalar;
+      }, net.variables);
+      return net.variables.map((v) => (grads[v.name] == null ? null : Array.from(grads[v.name].dataSync())));
+    });
+    let fusedGrads: (number[] | null)[] = [];
+    const inner = count(() => void (fusedGrads = secondOrder()));
+    assert.equal(inner.filter((k) => k.startsWith('SamplingLabMlp')).length, 0, `kernels: ${[...new Set(inner)]}`);
+    const plainGrads = layerByLayer(secondOrder);
+    assert.deepEqual(fusedGrads, plainGrads);
+    x.dispose();
+  });
+
+  test('a training step leaves no tensor behind, and an input-gradient computes no weight gradient', () => {
+    const net = make('relu', [4, 32, 32, 2], 8);
+    const x = normal(key(9), [64, 4]) as tf.Tensor2D;
+    const step = () => tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(net.apply(x))) as tf.Scalar, net.variables);
+      value.dataSync();
+      Object.values(grads).forEach((g) => g.dataSync());
+    });
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    assert.equal(tf.memory().numTensors, before, 'tensors after 3 steps');
+    const profile = tf.engine() as unknown as { state: { profiling: boolean; activeProfile: { kernels: { name: string }[] } } };
+    profile.state.activeProfile.kernels = [];
+    profile.state.profiling = true;
+    try {
+      tf.tidy(() => void tf.grad((xi: tf.Tensor) => tf.sum(net.apply(xi as tf.Tensor2D)))(x).dataSync());
+    } finally {
+      profile.state.profiling = false;
+    }
+    const names = profile.state.activeProfile.kernels.map((k) => k.name);
+    assert.equal(names.filter((k) => k === 'SamplingLabMlpWeightGrad').length, 0, `kernels: ${names}`);
+    assert.equal(names.filter((k) => k === 'SamplingLabMlpDeltas').length, 1, `kernels: ${names}`);
+    x.dispose();
+  });
+});
