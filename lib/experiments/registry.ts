@@ -7,7 +7,8 @@ import type { PaperEntry } from './definePaper.js';
 import { nfmcmcPaper } from './nfmcmc.js';
 import { slipsPaper } from './slips.js';
 import { amcbgPaper } from './amcbg.js';
+import { lrdsPaper } from './lrds.js';
 
 export type { ConfigName, FigureRunOptions, PaperEntry } from './definePaper.js';
 
-export const PAPERS: PaperEntry[] = [nfmcmcPaper, slipsPaper, amcbgPaper];
+export const PAPERS: PaperEntry[] = [nfmcmcPaper, slipsPaper, amcbgPaper, lrdsPaper];
