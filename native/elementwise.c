@@ -9,7 +9,9 @@
  *   columnSums(heap, aOffset, rows, cols, outOffset)           out[j] = sum_i a[i, j], as the product ones[1, rows] a
  *                                                             through cblas_sgemm (the same call, hence the same
  *                                                             sums, as the ones-row matmul of ops.ts' dense gradient)
+ *   select(heap, condOffset, tOffset, eOffset, outOffset, n)  tfjs' Select on 4-byte elements (see js_select)
  *
+ * activate also computes exp (code 10) and tanh (11) for lib/core/nativeElementwise.ts.
  * Codes: 1 relu, 7 silu.
  *   relu:  h = z < 0 ? 0 : z;  act'(z) = step(z) = z > 0 ? 1 : 0, NaN for NaN (tfjs' Step), multiplied into dh.
  *   silu:  s = 1 / (1 + exp(-z)), h = z s;  act'(z) = s + h (1 - s) (ops.ts' silu vjp), with a vectorised exp
@@ -180,6 +182,37 @@ static napi_value js_activation_vjp(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+VECTOR_CLONES static void select_elements(const uint8_t *cond, const uint32_t *t, const uint32_t *e, uint32_t *out,
+                                          int64_t n) {
+  for (int64_t i = 0; i < n; i++) out[i] = cond[i] ? t[i] : e[i];
+}
+
+/* select(heap, condOffset, tOffset, eOffset, outOffset, n): out[i] = cond[i] ? t[i] : e[i] for 4-byte elements and
+   a bool (one byte) condition of the same size (tfjs' Select without broadcasting). */
+static napi_value js_select(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *heap;
+  size_t heapBytes;
+  double co, to, eo, oo;
+  int64_t n;
+  if (argc != 6 || !get_bytes(env, argv[0], &heap, &heapBytes) || !get_number(env, argv[1], "condOffset", &co) ||
+      !get_number(env, argv[2], "tOffset", &to) || !get_number(env, argv[3], "eOffset", &eo) ||
+      !get_number(env, argv[4], "outOffset", &oo) || !get_dim(env, argv[5], "n", &n))
+    return NULL;
+  if (!(co >= 0) || co != floor(co) || (size_t)co + (size_t)n > heapBytes) {
+    napi_throw_range_error(env, NULL, "sgemm.node: the select condition lies outside the heap");
+    return NULL;
+  }
+  const float *t = heap_f32(env, heap, heapBytes, to, n, "t");
+  const float *e = t == NULL ? NULL : heap_f32(env, heap, heapBytes, eo, n, "e");
+  float *out = e == NULL ? NULL : heap_f32(env, heap, heapBytes, oo, n, "out");
+  if (out == NULL) return NULL;
+  select_elements(heap + (size_t)co, (const uint32_t *)t, (const uint32_t *)e, (uint32_t *)out, n);
+  return NULL;
+}
+
 /* A ones vector, grown on demand (never shrunk; freed with the process). */
 static float *ones = NULL;
 static int64_t onesLength = 0;
@@ -224,6 +257,7 @@ int define_elementwise_exports(napi_env env, napi_value exports) {
       {"activate", NULL, js_activate, NULL, NULL, NULL, napi_enumerable, NULL},
       {"activationVjp", NULL, js_activation_vjp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"columnSums", NULL, js_column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"select", NULL, js_select, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
 }

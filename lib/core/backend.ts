@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { enableNativeMatMul } from './nativeMatMul.js';
-import { patchWebgpuAddN } from './ops.js';
+import { patchWasmCopies, patchWebgpuAddN } from './ops.js';
 import { checkOneTfjsCore } from './tfjsCopies.js';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -289,6 +289,7 @@ async function startWebgpu(forced: boolean): Promise<string> {
 async function startWasm(): Promise<string> {
   await import('@tensorflow/tfjs-backend-wasm');
   await activate('wasm');
+  patchWasmCopies();
   // Matmuls go to OpenBLAS when the optional native addon was built at install (lib/core/nativeMatMul.ts).
   let matmul: string;
   try {

@@ -7,16 +7,16 @@
  * Why: XNNPACK in tfjs-wasm reaches about 13 GFLOP/s on one thread (and 0.4 GFLOP/s with a transpose flag),
  * OpenBLAS about 90 (DESIGN.md section 1, trap 1; research/compute-backends.md section 2).
  *
- * With it come the fused MLP kernels (nativeMlp.ts) and the Exp / Tanh kernels (nativeUnary.ts) of the same addon.
+ * With it come the fused MLP kernels (nativeMlp.ts) and the Exp / Tanh / Select kernels (nativeElementwise.ts) of the same addon.
  *
  *   SAMPLING_LAB_NATIVE_MATMUL=0   never enable it.
- *   SAMPLING_LAB_NATIVE_ELEMENTWISE=0   matmuls only: MLPs layer by layer, Exp and Tanh on tfjs-wasm's kernels.
+ *   SAMPLING_LAB_NATIVE_ELEMENTWISE=0   matmuls only: MLPs layer by layer, Exp, Tanh, Select on tfjs-wasm's.
  *   SAMPLING_LAB_BLAS_THREADS=n    OpenBLAS threads (default 1: a per-thread comparison with the 1-thread peer).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FAST_TRANSPOSE_FLAGS } from './ops.js';
 import { disableNativeMlp, enableNativeMlp } from './nativeMlp.js';
-import { disableNativeUnary, enableNativeUnary } from './nativeUnary.js';
+import { disableNativeElementwise, enableNativeElementwise } from './nativeElementwise.js';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ export interface SgemmAddon {
   activate?(heap: Uint8Array, zOffset: number, hOffset: number, n: number, code: number): void;
   activationVjp?(heap: Uint8Array, dhOffset: number, zOffset: number, outOffset: number, n: number, code: number): void;
   columnSums?(heap: Uint8Array, aOffset: number, rows: number, cols: number, outOffset: number): void;
+  select?(heap: Uint8Array, condOffset: number, tOffset: number, eOffset: number, outOffset: number, n: number): void;
   info(): { config: string; corename: string; parallel: string; threads: number; procs: number };
 }
 
@@ -138,10 +139,10 @@ export function enableNativeMatMul(options: NativeMatMulOptions = {}): NativeMat
   const elementwise = typeof blas.activate === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
   if (elementwise) {
     enableNativeMlp(blas as Required<SgemmAddon>);
-    enableNativeUnary(blas as Required<SgemmAddon>);
+    enableNativeElementwise(blas as Required<SgemmAddon>);
   }
   const kernels = (originals.fused != null ? 'BatchMatMul and _FusedMatMul' : 'BatchMatMul') +
-    (elementwise ? ', fused MLPs, Exp and Tanh' : '');
+    (elementwise ? ', fused MLPs, Exp, Tanh and Select' : '');
   enabledDetail =
     `${kernels} on OpenBLAS sgemm (${info.config}; ` +
     `${info.parallel}, ${blas.getThreads()} thread${blas.getThreads() === 1 ? '' : 's'})`;
@@ -154,7 +155,7 @@ export function disableNativeMatMul(): boolean {
   restore(originals.batch);
   if (originals.fused != null) restore(originals.fused);
   disableNativeMlp();
-  disableNativeUnary();
+  disableNativeElementwise();
   originals = null;
   enabledDetail = '';
   return true;

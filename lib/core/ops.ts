@@ -669,3 +669,31 @@ export function patchWebgpuAddN(): void {
   tf.unregisterKernel('AddN', 'webgpu');
   tf.registerKernel({ ...original, kernelFunc, splitsInputs: true } as tf.KernelConfig);
 }
+
+/**
+ * tfjs-backend-wasm's Identity copies its input, and so does its Cast to the same dtype. The engine clones every
+ * tensor it saves for a gradient through Identity, and tfjs' Multiply gradient casts the other operand to
+ * float32 even when it is float32 already: a RealNVP training step spent about 100 copies on them. The wrapped
+ * kernels return the input's data with one more reference (what the cpu backend's Identity does; tensors are
+ * immutable, so sharing is safe); other dtypes and real casts go to the original kernels. `lib/core/backend.ts`
+ * calls this once the wasm backend is active.
+ */
+export function patchWasmCopies(): void {
+  type Backend = { incRef(dataId: tf.DataId): void };
+  const share = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    (args.backend as Backend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  for (const name of ['Identity', 'Cast']) {
+    const original = tf.getKernel(name, 'wasm');
+    if (original == null || (original as { sharesData?: boolean }).sharesData) continue;
+    const kernelFunc: tf.KernelFunc = (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const same = name === 'Identity' ? x.dtype !== 'string' : args.attrs?.dtype === x.dtype && x.dtype !== 'string';
+      return same ? share(args) : original.kernelFunc(args);
+    };
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...original, kernelFunc, sharesData: true } as tf.KernelConfig);
+  }
+}

@@ -1,11 +1,11 @@
 /**
- * The addon's elementwise kernels on the wasm backend: Exp and Tanh (lib/core/nativeUnary.ts) against float64
+ * The addon's elementwise kernels on the wasm backend: Exp and Tanh (lib/core/nativeElementwise.ts) against float64
  * Math.exp / Math.tanh, and the fused MLP kernels (lib/core/fusedMlp.ts, nativeMlp.ts) against the same MLP run
  * layer by layer. Skipped when build/native/sgemm.node is not built or lacks native/elementwise.c.
  *
  * Tolerances (deterministic; no seed is tuned):
  * - exp: 3 ulp of the correctly rounded float (the polynomial's measured worst case over 2^20 random points was
- *   3; the documented contract in nativeUnary.ts). tanh: 5 ulp. Subnormal exp results flush to 0.
+ *   3; the documented contract in nativeElementwise.ts). tanh: 5 ulp. Subnormal exp results flush to 0.
  * - relu MLPs: the fused kernels make the same OpenBLAS calls with the same arithmetic, so values and every
  *   gradient are compared bit for bit.
  * - silu MLPs: only the sigmoid differs (the addon's exp against XNNPACK's), by a few ulp per activation; through
@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { loadSgemmAddon, NATIVE_ADDON_PATH } from '../../lib/core/nativeMatMul.js';
 import { disableNativeMlp, enableNativeMlp } from '../../lib/core/nativeMlp.js';
-import { disableNativeUnary, enableNativeUnary } from '../../lib/core/nativeUnary.js';
+import { disableNativeElementwise, enableNativeElementwise } from '../../lib/core/nativeElementwise.js';
 import { canFuseMlp, mlpKernelName } from '../../lib/core/fusedMlp.js';
 import { mlp, type Activation } from '../../lib/models/mlp.js';
 import { key, normal, normalArray } from '../../lib/core/random.js';
@@ -83,17 +83,43 @@ describe('native Exp and Tanh kernels (wasm)', { skip }, () => {
     assert.ok(Object.is(signs[0], -0) && Object.is(signs[1], 0), `tanh(-0), tanh(0) = ${signs[0]}, ${signs[1]}`);
   });
 
+  test('select picks the same elements as the original kernel (per element, per row, int32, fallbacks)', () => {
+    const t = normal(key(21), [300, 7]);
+    const e = normal(key(22), [300, 7]);
+    const cases: [string, () => tf.Tensor][] = [
+      ['per element', () => tf.where(tf.greater(t, e), t, e)],
+      ['per row (original kernel)', () => tf.engine().runKernel('Select', { condition: tf.greater(tf.sum(t, 1), 0), t, e }) as tf.Tensor],
+      ['int32', () => tf.where(tf.greater(t, 0), tf.cast(tf.mul(t, 100), 'int32'), tf.cast(e, 'int32'))],
+      ['1-d', () => tf.where(tf.less(tf.sum(e, 1), 0), tf.sum(t, 1), tf.sum(e, 1))],
+      ['broadcast (original kernel)', () => tf.where(tf.greater(t, 0), t, tf.zerosLike(t))],
+    ];
+    for (const [name, run] of cases) {
+      const native = tf.tidy(() => run().dataSync());
+      assert.ok(disableNativeElementwise());
+      let original: ArrayLike<number>;
+      try {
+        original = tf.tidy(() => run().dataSync());
+      } finally {
+        enableNativeElementwise(blas);
+      }
+      assert.deepEqual(Array.from(native), Array.from(original), name);
+    }
+    // the masks above are not trivial: both branches are taken
+    const taken = tf.tidy(() => tf.sum(tf.cast(tf.greater(t, e), 'float32')).dataSync()[0]);
+    assert.ok(taken > 500 && taken < 1600, `elements taken from t: ${taken} of 2100`);
+  });
+
   test('non-float32 inputs go to the original kernels; disabling restores them', () => {
     const ints = tf.exp(tf.tensor1d([0, 1, 2], 'int32')).dataSync();
     assert.deepEqual(Array.from(ints, (v) => Math.round(v * 1e4) / 1e4), [1, 2.7183, 7.3891]);
     const x = tf.tensor1d([0.3, -2.5, 7]);
     const native = tf.exp(x).dataSync();
-    assert.ok(disableNativeUnary(), 'they were enabled');
+    assert.ok(disableNativeElementwise(), 'they were enabled');
     try {
       const original = tf.exp(x).dataSync();
       native.forEach((v, i) => assert.ok(ulpDistance(v, original[i]) <= 3, `exp(${x.dataSync()[i]}): ${v} vs ${original[i]}`));
     } finally {
-      assert.ok(enableNativeUnary(blas));
+      assert.ok(enableNativeElementwise(blas));
     }
   });
 });
@@ -181,13 +207,17 @@ describe('fused MLP kernels (wasm)', { skip }, () => {
     kernels.push(...count(() => tf.tidy(() => void net.apply(x))));
     assert.deepEqual(kernels.filter((k) => k.startsWith('SamplingLabMlp')), ['SamplingLabMlpWorkspace', mlpKernelName(3)]);
     // the loss holds an input-gradient: the inner gradient is taken at depth 2, so no fused kernel runs
-    const secondOrder = () => tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => {
-        const g = tf.grad((xi: tf.Tensor) => tf.sum(net.apply(xi as tf.Tensor2D)))(x);
-        return tf.mean(tf.sum(tf.square(g), 1)) as tf.Scalar;
-      }, net.variables);
-      return net.variables.map((v) => (grads[v.name] == null ? null : Array.from(grads[v.name].dataSync())));
-    });
+    const secondOrder = (): (number[] | null)[] => {
+      let out: (number[] | null)[] = [];
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const g = tf.grad((xi: tf.Tensor) => tf.sum(net.apply(xi as tf.Tensor2D)))(x);
+          return tf.mean(tf.sum(tf.square(g), 1)) as tf.Scalar;
+        }, net.variables);
+        out = net.variables.map((v) => (grads[v.name] == null ? null : Array.from(grads[v.name].dataSync())));
+      });
+      return out;
+    };
     let fusedGrads: (number[] | null)[] = [];
     const inner = count(() => void (fusedGrads = secondOrder()));
     assert.equal(inner.filter((k) => k.startsWith('SamplingLabMlp')).length, 0, `kernels: ${[...new Set(inner)]}`);

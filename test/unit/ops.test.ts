@@ -421,3 +421,23 @@ onBackends(['cpu', 'wasm'], (backend) => {
     assert.throws(() => ops.tanh(tf.tensor(['a'])), /tanh: 'x' must have dtype float32/);
   });
 });
+
+onBackends(['wasm'], () => {
+  test('[wasm] Identity and same-dtype Cast share the data (patchWasmCopies); real casts still convert', () => {
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const clone = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    const backend = tf.backend() as unknown as { refCount(dataId: tf.DataId): number };
+    assert.equal(backend.refCount(x.dataId), 3, 'x, its clone and its float32 cast hold one buffer');
+    assert.equal(clone.dataId, x.dataId);
+    x.dispose();
+    assert.deepEqual(Array.from(clone.dataSync()), [1.5, -2.25, 3], 'the clone outlives the original');
+    assert.deepEqual(Array.from(tf.cast(clone, 'int32').dataSync()), [1, -2, 3]);
+    clone.dispose();
+    assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
+    same.dispose();
+    // a gradient saves clones of its inputs; the values it returns are still right
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, v)))(tf.tensor1d([2, -3]));
+    assert.deepEqual(Array.from(g.dataSync()), [4, -6]);
+  });
+});
