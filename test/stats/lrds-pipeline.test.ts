@@ -71,12 +71,13 @@ test('GMM-LRDS: a reference fitted to equal-weight local-MCMC data, and the trai
 
   const run = await runRdsMethod(foldIn(key(2), 0), target, 'gmm-lrds', data, settings, { keepSamples: true });
   try {
+    assert.ok(!run.diverged && run.details !== null, 'GMM-LRDS training diverged');
     const h0 = run.modeWeights[0];
     assert.ok(Math.abs(h0 - TRUE_W0) < Z * binomialSe + B, `GMM-LRDS unweighted mode weight ${h0} vs ${TRUE_W0} (SE ${binomialSe}, allowance ${B})`);
-    const { logZ, logZStandardError } = run.details.evaluation;
+    const { logZ, logZStandardError } = run.details!.evaluation;
     assert.ok(Math.abs(logZ - 0) < Z * logZStandardError + 0.02, `log Z by IS ${logZ} +- ${logZStandardError} vs 0`);
     const assigned = await target.modes.assign(run.samples!);
-    const logW = run.details.rnd.map((r) => -r);
+    const logW = run.details!.rnd.map((r) => -r);
     const is = weightedFraction(logW, (i) => assigned[i] === 0);
     assert.ok(Math.abs(is.p - TRUE_W0) < Z * is.se + 0.02, `IS-weighted mode weight ${is.p} +- ${is.se} vs ${TRUE_W0}`);
   } finally {

@@ -51,6 +51,8 @@ export interface LrdsRow {
   finalLoss: number;
   /** Fraction of the local-MCMC data in the heavy mode (~1/2 by construction). */
   dataModeWeight: number;
+  /** No generated trajectory had a finite rnd (the metrics are NaN, left out of the means over seeds). */
+  diverged: boolean;
   trainSeconds: number;
   sampleSeconds: number;
 }
@@ -122,7 +124,7 @@ export class LrdsCells {
         const h = modeWeights(assigned, 2, run.logWeights ? Array.from(run.logWeights, Math.exp) : undefined)[0];
         row = {
           ...common, usedReferenceWeight: null, sigma: null, modeWeight: h, weightedModeWeight: h, modeWeightError: 100 * Math.abs(h - w0),
-          logZ: run.logZ ?? NaN, logZStandardError: run.logZStandardError ?? NaN, essFraction: run.ess / s.numParticles, finalLoss: NaN,
+          logZ: run.logZ ?? NaN, logZStandardError: run.logZStandardError ?? NaN, essFraction: run.ess / s.numParticles, finalLoss: NaN, diverged: false,
           trainSeconds: 0, sampleSeconds: (performance.now() - began) / 1000,
         };
       } finally {
@@ -132,11 +134,11 @@ export class LrdsCells {
       const referenceWeights = variant.referenceWeight === undefined ? undefined : [variant.referenceWeight, 1 - variant.referenceWeight];
       const run = await runRdsMethod(k, target, method, data, { train: this.config.train, referenceWeights, sigmaFactor: variant.sigmaFactor }, { signal: this.options.signal });
       const tail = run.losses.slice(Math.floor(0.9 * run.losses.length)).filter(Number.isFinite);
-      const e = run.details.evaluation;
+      const e = run.details?.evaluation ?? { logZ: NaN, logZStandardError: NaN, normalisedEss: NaN };
       row = {
         ...common, usedReferenceWeight: method === 'gmm-lrds' ? run.referenceWeights[0] : null, sigma: method === 'gmm-lrds' ? null : run.sigma,
         modeWeight: run.modeWeights[0], weightedModeWeight: run.weightedModeWeights[0], modeWeightError: run.modeWeightError,
-        logZ: e.logZ, logZStandardError: e.logZStandardError, essFraction: e.normalisedEss,
+        logZ: e.logZ, logZStandardError: e.logZStandardError, essFraction: e.normalisedEss, diverged: run.diverged,
         finalLoss: tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length), trainSeconds: run.trainSeconds, sampleSeconds: run.sampleSeconds,
       };
     }
@@ -144,7 +146,7 @@ export class LrdsCells {
     const v = variant.sigmaFactor !== undefined ? ` σ/σ_opt=${variant.sigmaFactor}` : variant.referenceWeight !== undefined ? ` w_ref=${variant.referenceWeight}` : '';
     this.options.onProgress?.(
       `LRDS d=${dim} seed ${seed} ${METHOD_LABELS[method]}${v}: heavy-mode weight ${row.modeWeight.toFixed(3)} (true ${w0.toFixed(3)}), ` +
-        `error ${row.modeWeightError.toFixed(1)} points, ${(row.trainSeconds + row.sampleSeconds).toFixed(1)} s`,
+        `error ${row.modeWeightError.toFixed(1)} points${row.diverged ? ' (DIVERGED: no finite rnd)' : ''}, ${(row.trainSeconds + row.sampleSeconds).toFixed(1)} s`,
     );
     return row;
   }

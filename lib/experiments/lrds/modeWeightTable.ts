@@ -41,7 +41,7 @@ export async function runModeWeightTable(config: LrdsExperimentConfig, cells: Lr
       }
     }
   }
-  const summary = summariseOverSeeds(rows, ['method', 'dim'], ['modeWeightError', 'modeWeight', 'logZ', 'essFraction', 'trainSeconds', 'sampleSeconds']);
+  const summary = summariseOverSeeds(rows, ['method', 'dim'], ['modeWeightError', 'modeWeight', 'logZ', 'essFraction', 'diverged', 'trainSeconds', 'sampleSeconds']);
   return { runs: aq.from(rows), summary: aq.from(summary), spec: modeWeightTableSpec(config, summary), seconds: (performance.now() - began) / 1000 };
 }
 

@@ -116,9 +116,12 @@ export interface RdsMethodRun {
   modeWeights: number[];
   /** IS-weighted (exp(-rnd)) fraction in each mode. */
   weightedModeWeights: number[];
-  /** |100 h_0 - 100 w_0|, percentage points (the paper's metric). */
+  /** |100 h_0 - 100 w_0|, percentage points (the paper's metric); NaN when the run diverged. */
   modeWeightError: number;
-  details: RdsDetails;
+  /** True when no generated trajectory had a finite rnd (the trained control blew up): every metric is NaN. */
+  diverged: boolean;
+  /** The sampler's details (rnd, ELBO, log Z, ESS), or null when the run diverged. */
+  details: RdsDetails | null;
   /** Generated samples [numEvalParticles, d] (dispose), or null when `keepSamples` is false. */
   samples: tf.Tensor2D | null;
   trainSeconds: number;
@@ -171,10 +174,21 @@ export async function runRdsMethod(
     });
     const trainSeconds = (performance.now() - began) / 1000;
     const sampled = performance.now();
-    const run = await rds(sampleKey, target, { numParticles: train.numEvalParticles, sde, reference, control: net.asControl(), grid, signal: options.signal });
+    const numModes = target.modes!.weights.length;
+    let run: Awaited<ReturnType<typeof rds>>;
+    try {
+      run = await rds(sampleKey, target, { numParticles: train.numEvalParticles, sde, reference, control: net.asControl(), grid, signal: options.signal });
+    } catch (err) {
+      // a control that blew up in training: no trajectory has a finite rnd (rdsEvaluation.ts); a result, not a crash
+      if (!(err instanceof Error && /none of the \d+ trajectories has a finite rnd/.test(err.message))) throw err;
+      const nan = new Array<number>(numModes).fill(NaN);
+      return {
+        method, sde, referenceWeights, sigma: sde.scale, losses: fitted.losses, modeWeights: nan, weightedModeWeights: nan.slice(), modeWeightError: NaN,
+        diverged: true, details: null, samples: null, trainSeconds, sampleSeconds: (performance.now() - sampled) / 1000,
+      };
+    }
     const sampleSeconds = (performance.now() - sampled) / 1000;
     const assigned = await target.modes!.assign(run.particles);
-    const numModes = target.modes!.weights.length;
     const unweighted = modeWeights(assigned, numModes);
     const weights = Array.from(run.logWeights!, (l) => Math.exp(l));
     const weighted = weights.some((w) => w > 0) ? modeWeights(assigned, numModes, weights) : new Array<number>(numModes).fill(NaN);
@@ -182,7 +196,7 @@ export async function runRdsMethod(
     if (!keep) run.particles.dispose();
     return {
       method, sde, referenceWeights, sigma: sde.scale, losses: fitted.losses, modeWeights: unweighted, weightedModeWeights: weighted,
-      modeWeightError: 100 * Math.abs(unweighted[0] - target.modes!.weights[0]), details: run.details as RdsDetails,
+      modeWeightError: 100 * Math.abs(unweighted[0] - target.modes!.weights[0]), diverged: false, details: run.details as RdsDetails,
       samples: keep ? run.particles : null, trainSeconds, sampleSeconds,
     };
   } finally {

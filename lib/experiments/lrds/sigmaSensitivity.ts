@@ -32,7 +32,8 @@ export async function runSigmaSensitivity(config: LrdsExperimentConfig, cells: L
   const { dim, sigmaFactors, referenceWeights } = config.sigmaSensitivity;
   const rows: PlotRow[] = [];
   const total = config.seeds * (sigmaFactors.length + 1 + referenceWeights.length);
-  const step = () => options.onProgress?.(`L1 ${progressCounter(rows.filter((r) => r.panel === 'sigma' || r.series !== 'GMM-LRDS').length, total, (performance.now() - began) / 1000)}`);
+  let done = 0;
+  const step = () => options.onProgress?.(`L1 ${progressCounter(++done, total, (performance.now() - began) / 1000)}`);
   for (let seed = 0; seed < config.seeds; seed++) {
     for (const sigmaFactor of sigmaFactors) {
       throwIfAborted(options.signal, 'lrds L1');
@@ -50,7 +51,7 @@ export async function runSigmaSensitivity(config: LrdsExperimentConfig, cells: L
       step();
     }
   }
-  const summary = summariseOverSeeds(rows, ['panel', 'series', 'x'], ['modeWeightError', 'modeWeight', 'trainSeconds']);
+  const summary = summariseOverSeeds(rows, ['panel', 'series', 'x'], ['modeWeightError', 'modeWeight', 'diverged', 'trainSeconds']);
   // the runs table: one row per run (the flat copies of GMM-LRDS left out)
   const runs = rows.filter((r) => !(r.series === 'GMM-LRDS' && r.x !== sigmaFactors[0]));
   return { runs: aq.from(runs), summary: aq.from(summary), spec: sigmaSensitivitySpec(config, summary), seconds: (performance.now() - began) / 1000 };
