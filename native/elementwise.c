@@ -10,6 +10,8 @@
  *                                                             through cblas_sgemm (the same call, hence the same
  *                                                             sums, as the ones-row matmul of ops.ts' dense gradient)
  *   select(heap, condOffset, tOffset, eOffset, outOffset, n)  tfjs' Select on 4-byte elements (see js_select)
+ *   binary(heap, aOffset, bOffset, outOffset, n, d, aKind, bKind, op)
+ *                                                             add / sub / mul, full, row or scalar operands
  *
  * activate also computes exp (code 10) and tanh (11) for lib/core/nativeElementwise.ts.
  * Codes: 1 relu, 7 silu.
@@ -213,6 +215,80 @@ static napi_value js_select(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+enum { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2 };
+
+/* out = a op b over rows of length d: a and b each either full (advance by d per row) or one row (same every row). */
+#define BINARY_ROWS(EXPR)                                                     \
+  for (int64_t r = 0; r < rows; r++) {                                        \
+    const float *ar = a + (aFull ? r * d : 0), *br = b + (bFull ? r * d : 0); \
+    float *o = out + r * d;                                                   \
+    for (int64_t j = 0; j < d; j++) o[j] = EXPR;                              \
+  }
+
+VECTOR_CLONES static void binary_rows(const float *a, const float *b, float *out, int64_t rows, int64_t d, int aFull,
+                                      int bFull, int op) {
+  switch (op) {
+    case OP_ADD: BINARY_ROWS(ar[j] + br[j]); break;
+    case OP_SUB: BINARY_ROWS(ar[j] - br[j]); break;
+    default: BINARY_ROWS(ar[j] * br[j]); break;
+  }
+}
+
+/* out = a op b with a scalar on one side (scalarA: a is the scalar), over n elements. */
+VECTOR_CLONES static void binary_scalar(const float *a, const float *b, float *out, int64_t n, int scalarA, int op) {
+  if (scalarA) {
+    const float s = a[0];
+    switch (op) {
+      case OP_ADD: for (int64_t i = 0; i < n; i++) out[i] = s + b[i]; break;
+      case OP_SUB: for (int64_t i = 0; i < n; i++) out[i] = s - b[i]; break;
+      default: for (int64_t i = 0; i < n; i++) out[i] = s * b[i]; break;
+    }
+  } else {
+    const float s = b[0];
+    switch (op) {
+      case OP_ADD: for (int64_t i = 0; i < n; i++) out[i] = a[i] + s; break;
+      case OP_SUB: for (int64_t i = 0; i < n; i++) out[i] = a[i] - s; break;
+      default: for (int64_t i = 0; i < n; i++) out[i] = a[i] * s; break;
+    }
+  }
+}
+
+/*
+ * binary(heap, aOffset, bOffset, outOffset, n, d, aKind, bKind, op): float32 add (0), sub (1) or mul (2) of two
+ * operands that are each full (kind 0: n elements), one row of d elements repeated over the n / d rows (kind 1),
+ * or a scalar (kind 2); at least one is full. The same IEEE operation per element as tfjs' kernels.
+ */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *heap;
+  size_t heapBytes;
+  double ao, bo, oo;
+  int64_t n, d, aKind, bKind, op;
+  if (argc != 9 || !get_bytes(env, argv[0], &heap, &heapBytes) || !get_number(env, argv[1], "aOffset", &ao) ||
+      !get_number(env, argv[2], "bOffset", &bo) || !get_number(env, argv[3], "outOffset", &oo) ||
+      !get_dim(env, argv[4], "n", &n) || !get_dim(env, argv[5], "d", &d) || !get_dim(env, argv[6], "aKind", &aKind) ||
+      !get_dim(env, argv[7], "bKind", &bKind) || !get_dim(env, argv[8], "op", &op))
+    return NULL;
+  if (op > OP_MUL || aKind > 2 || bKind > 2 || (aKind != 0 && bKind != 0) || d < 1 || n % d != 0) {
+    napi_throw_range_error(env, NULL, "sgemm.node: binary expects op 0-2, kinds 0-2 with one full operand, and d dividing n");
+    return NULL;
+  }
+  const int64_t aLen = aKind == 0 ? n : aKind == 1 ? d : 1, bLen = bKind == 0 ? n : bKind == 1 ? d : 1;
+  const float *a = heap_f32(env, heap, heapBytes, ao, aLen, "a");
+  const float *b = a == NULL ? NULL : heap_f32(env, heap, heapBytes, bo, bLen, "b");
+  float *out = b == NULL ? NULL : heap_f32(env, heap, heapBytes, oo, n, "out");
+  if (out == NULL || n == 0) return NULL;
+  if (aKind == 2 || bKind == 2) {
+    binary_scalar(a, b, out, n, aKind == 2, (int)op);
+  } else {
+    const int64_t rowLen = (aKind == 1 || bKind == 1) ? d : n;
+    binary_rows(a, b, out, n / rowLen, rowLen, aKind == 0, bKind == 0, (int)op);
+  }
+  return NULL;
+}
+
 /* A ones vector, grown on demand (never shrunk; freed with the process). */
 static float *ones = NULL;
 static int64_t onesLength = 0;
@@ -258,6 +334,7 @@ int define_elementwise_exports(napi_env env, napi_value exports) {
       {"activationVjp", NULL, js_activation_vjp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"columnSums", NULL, js_column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
       {"select", NULL, js_select, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"binary", NULL, js_binary, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
 }

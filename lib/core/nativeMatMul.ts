@@ -7,10 +7,10 @@
  * Why: XNNPACK in tfjs-wasm reaches about 13 GFLOP/s on one thread (and 0.4 GFLOP/s with a transpose flag),
  * OpenBLAS about 90 (DESIGN.md section 1, trap 1; research/compute-backends.md section 2).
  *
- * With it come the fused MLP kernels (nativeMlp.ts) and the Exp / Tanh / Select kernels (nativeElementwise.ts) of the same addon.
+ * With it come the fused MLP kernels (nativeMlp.ts) and the elementwise kernels of nativeElementwise.ts of the same addon.
  *
  *   SAMPLING_LAB_NATIVE_MATMUL=0   never enable it.
- *   SAMPLING_LAB_NATIVE_ELEMENTWISE=0   matmuls only: MLPs layer by layer, Exp, Tanh, Select on tfjs-wasm's.
+ *   SAMPLING_LAB_NATIVE_ELEMENTWISE=0   matmuls only: MLPs layer by layer, elementwise ops on tfjs-wasm's kernels.
  *   SAMPLING_LAB_BLAS_THREADS=n    OpenBLAS threads (default 1: a per-thread comparison with the 1-thread peer).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -39,6 +39,7 @@ export interface SgemmAddon {
   activationVjp?(heap: Uint8Array, dhOffset: number, zOffset: number, outOffset: number, n: number, code: number): void;
   columnSums?(heap: Uint8Array, aOffset: number, rows: number, cols: number, outOffset: number): void;
   select?(heap: Uint8Array, condOffset: number, tOffset: number, eOffset: number, outOffset: number, n: number): void;
+  binary?(heap: Uint8Array, aOffset: number, bOffset: number, outOffset: number, n: number, d: number, aKind: number, bKind: number, op: number): void;
   info(): { config: string; corename: string; parallel: string; threads: number; procs: number };
 }
 
@@ -135,14 +136,14 @@ export function enableNativeMatMul(options: NativeMatMulOptions = {}): NativeMat
     if (fused != null) override(fused, nativeFusedMatMul(blas, fused.kernelFunc));
     originals = { batch, fused };
   }
-  // the fused MLPs and Exp / Tanh need native/elementwise.c; an addon built before it has only the matmuls
-  const elementwise = typeof blas.activate === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
+  // the fused MLPs and elementwise kernels need native/elementwise.c (binary is its newest export)
+  const elementwise = typeof blas.binary === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
   if (elementwise) {
     enableNativeMlp(blas as Required<SgemmAddon>);
     enableNativeElementwise(blas as Required<SgemmAddon>);
   }
   const kernels = (originals.fused != null ? 'BatchMatMul and _FusedMatMul' : 'BatchMatMul') +
-    (elementwise ? ', fused MLPs, Exp, Tanh and Select' : '');
+    (elementwise ? ', fused MLPs and elementwise kernels (Exp, Tanh, Select, Add, Sub, Multiply)' : '');
   enabledDetail =
     `${kernels} on OpenBLAS sgemm (${info.config}; ` +
     `${info.parallel}, ${blas.getThreads()} thread${blas.getThreads() === 1 ? '' : 's'})`;

@@ -27,7 +27,7 @@ const U = 2 ** -24;
 const loaded = loadSgemmAddon();
 const skip = loaded.addon == null
   ? `addon not available (${loaded.reason})`
-  : typeof loaded.addon.activate !== 'function'
+  : typeof loaded.addon.binary !== 'function'
     ? `${NATIVE_ADDON_PATH} was built before native/elementwise.c (rerun node scripts/build-native.mjs)`
     : process.env.SAMPLING_LAB_NATIVE_MATMUL === '0' || process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE === '0'
       ? 'native kernels switched off by the environment'
@@ -107,6 +107,37 @@ describe('native Exp and Tanh kernels (wasm)', { skip }, () => {
     // the masks above are not trivial: both branches are taken
     const taken = tf.tidy(() => tf.sum(tf.cast(tf.greater(t, e), 'float32')).dataSync()[0]);
     assert.ok(taken > 500 && taken < 1600, `elements taken from t: ${taken} of 2100`);
+  });
+
+  test('add / sub / mul give the same bits as the original kernels (full, row, scalar, either side; fallbacks)', () => {
+    const full = normal(key(31), [50, 7]);
+    const full2 = normal(key(32), [50, 7]);
+    const row = normal(key(33), [1, 7]);
+    const vec = normal(key(34), [7]);
+    const col = normal(key(35), [50, 1]);
+    const scalar = tf.scalar(-1.75);
+    const pairs: [string, tf.Tensor, tf.Tensor][] = [
+      ['full, full', full, full2], ['full, row', full, row], ['row, full', row, full], ['full, [d]', full, vec],
+      ['[d], full', vec, full], ['full, scalar', full, scalar], ['scalar, full', scalar, full],
+      ['full, column (original kernel)', full, col], ['row, column (original kernel)', row, col],
+    ];
+    for (const [name, a, b] of pairs) {
+      for (const op of [tf.add, tf.sub, tf.mul]) {
+        const native = tf.tidy(() => op(a, b).dataSync());
+        assert.ok(disableNativeElementwise());
+        let original: ArrayLike<number>;
+        try {
+          original = tf.tidy(() => op(a, b).dataSync());
+        } finally {
+          enableNativeElementwise(blas);
+        }
+        assert.deepEqual(Array.from(native), Array.from(original), `${op.name} ${name}`);
+      }
+    }
+    // the row case is not the full case: a wrong stride would read past the row
+    const rowSum = tf.tidy(() => tf.add(full, row).dataSync());
+    const byHand = full.dataSync().map((v, i) => Math.fround(v + row.dataSync()[i % 7]));
+    assert.deepEqual(Array.from(rowSum), Array.from(byHand));
   });
 
   test('non-float32 inputs go to the original kernels; disabling restores them', () => {
