@@ -22,4 +22,7 @@ int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *byte_length);
 /* native/elementwise.c: adds activate, activationVjp and columnSums to the exports; 0 on failure. */
 int define_elementwise_exports(napi_env env, napi_value exports);
 
+/* native/adam.c: adds adam to the exports; 0 on failure. */
+int define_adam_exports(napi_env env, napi_value exports);
+
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the optional OpenBLAS addon native/sgemm.c + native/elementwise.c into build/native/sgemm.node (used by
+// Builds the optional OpenBLAS addon native/*.c into build/native/sgemm.node (used by
 // lib/core/nativeMatMul.ts to speed up the wasm backend's matmuls). Runs as the package's postinstall.
 // It NEVER fails the install: when a compiler, Node's headers or OpenBLAS is missing, it prints one line
 // saying what to install and exits 0; the library then runs on plain tfjs-wasm kernels.
@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sources = ['sgemm.c', 'elementwise.c'].map((f) => join(root, 'native', f));
+const sources = ['sgemm.c', 'elementwise.c', 'adam.c'].map((f) => join(root, 'native', f));
 const outDir = join(root, 'build', 'native');
 const output = join(outDir, 'sgemm.node');
 const INSTALL_HINT = 'apt-get install gcc libopenblas-dev (Debian/Ubuntu; or your system\'s OpenBLAS development package)';

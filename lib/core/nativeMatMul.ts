@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FAST_TRANSPOSE_FLAGS } from './ops.js';
 import { disableNativeMlp, enableNativeMlp } from './nativeMlp.js';
 import { disableNativeElementwise, enableNativeElementwise } from './nativeElementwise.js';
+import { disableNativeAdam, enableNativeAdam } from './nativeAdam.js';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,11 @@ export interface SgemmAddon {
   activationVjp?(heap: Uint8Array, dhOffset: number, zOffset: number, outOffset: number, n: number, code: number): void;
   columnSums?(heap: Uint8Array, aOffset: number, rows: number, cols: number, outOffset: number): void;
   select?(heap: Uint8Array, condOffset: number, tOffset: number, eOffset: number, outOffset: number, n: number): void;
+  /** native/adam.c: one Adam step for many variables (see lib/core/nativeAdam.ts). */
+  adam?(
+    heap: Uint8Array, thetaOffsets: Uint32Array, gradOffsets: Uint32Array, outOffsets: Uint32Array, sizes: Uint32Array,
+    m: Float32Array, v: Float32Array, beta1: number, beta2: number, lrT: number, epsT: number, weightDecay: number,
+  ): void;
   binary?(heap: Uint8Array, aOffset: number, bOffset: number, outOffset: number, n: number, d: number, aKind: number, bKind: number, op: number): void;
   info(): { config: string; corename: string; parallel: string; threads: number; procs: number };
 }
@@ -136,14 +142,15 @@ export function enableNativeMatMul(options: NativeMatMulOptions = {}): NativeMat
     if (fused != null) override(fused, nativeFusedMatMul(blas, fused.kernelFunc));
     originals = { batch, fused };
   }
-  // the fused MLPs and elementwise kernels need native/elementwise.c (binary is its newest export)
-  const elementwise = typeof blas.binary === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
+  // the fused MLPs and elementwise kernels need native/elementwise.c and native/adam.c
+  const elementwise = typeof blas.binary === 'function' && typeof blas.adam === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
   if (elementwise) {
     enableNativeMlp(blas as Required<SgemmAddon>);
     enableNativeElementwise(blas as Required<SgemmAddon>);
+    enableNativeAdam(blas as Required<SgemmAddon>);
   }
   const kernels = (originals.fused != null ? 'BatchMatMul and _FusedMatMul' : 'BatchMatMul') +
-    (elementwise ? ', fused MLPs and elementwise kernels (Exp, Tanh, Select, Add, Sub, Multiply)' : '');
+    (elementwise ? ', fused MLPs and elementwise kernels (Exp, Tanh, Select, Add, Sub, Multiply), Adam' : '');
   enabledDetail =
     `${kernels} on OpenBLAS sgemm (${info.config}; ` +
     `${info.parallel}, ${blas.getThreads()} thread${blas.getThreads() === 1 ? '' : 's'})`;
@@ -157,6 +164,7 @@ export function disableNativeMatMul(): boolean {
   if (originals.fused != null) restore(originals.fused);
   disableNativeMlp();
   disableNativeElementwise();
+  disableNativeAdam();
   originals = null;
   enabledDetail = '';
   return true;

@@ -5,7 +5,8 @@
  * more time in those ~1,100 small kernels than in its matmuls. On backends whose data lives in host memory
  * (wasm, cpu) this optimiser instead reads each gradient once, updates the moments and the parameter in one
  * JavaScript loop (moments kept in Float32Arrays on the host) and assigns the result. On device backends
- * (webgpu, tensorflow) it runs the same update with tf ops, so nothing is read back.
+ * (webgpu, tensorflow) it runs the same update with tf ops, so nothing is read back. On wasm with the OpenBLAS addon
+ * one native kernel (lib/core/nativeAdam.ts) runs that loop for every variable, on the wasm heap, with the same bits.
  *
  *   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
  *   theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
@@ -18,6 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readAll, readIfOnHost } from '../core/readback.js';
+
+/** The native kernel of lib/core/nativeAdam.ts (same arithmetic), registered for wasm with the OpenBLAS addon. */
+const NATIVE_ADAM_KERNEL = 'SamplingLabAdam';
 
 export interface AdamOptions {
   learningRate: number;
@@ -56,6 +60,9 @@ export class Adam {
   readonly weightDecay: number;
   readonly placement: 'auto' | 'host' | 'device';
   private step = 0;
+  /** Every variable's moments one after the other (the native kernel's layout); m[i], v[i] are views of them. */
+  private mAll: Float32Array;
+  private vAll: Float32Array;
   private m: Float32Array[];
   private v: Float32Array[];
   private device: { m: tf.Variable; v: tf.Variable }[] | null = null;
@@ -80,8 +87,19 @@ export class Adam {
       throw new Error(`adam: option "placement" = ${String(placement)}, expected 'auto', 'host' or 'device'`);
     }
     this.placement = placement;
-    this.m = variables.map((x) => new Float32Array(x.size));
-    this.v = variables.map((x) => new Float32Array(x.size));
+    const total = variables.reduce((n, x) => n + x.size, 0);
+    this.mAll = new Float32Array(total);
+    this.vAll = new Float32Array(total);
+    let at = 0;
+    const views = variables.map((x) => [at, (at += x.size)] as const);
+    this.m = views.map(([a, b]) => this.mAll.subarray(a, b));
+    this.v = views.map(([a, b]) => this.vAll.subarray(a, b));
+  }
+
+  /** Copy moments given per variable into the views. */
+  private setMoments(m: ArrayLike<number>[], v: ArrayLike<number>[]): void {
+    m.forEach((a, i) => this.m[i].set(a));
+    v.forEach((a, i) => this.v[i].set(a));
   }
 
   /** The step size used by the next update (settable between steps, e.g. by a StepLR schedule). */
@@ -117,15 +135,36 @@ export class Adam {
     }
     const host = this.placement === 'auto' ? onHost : this.placement === 'host';
     if (host && this.device) this.movesMomentsToHost();
+    grads.forEach((g, i) => {
+      const variable = this.variables[i];
+      if (g != null && !tf.util.arraysEqual(g.shape, variable.shape)) {
+        throw new Error(`adam.applyGradients: gradient ${i} has shape [${g.shape}], expected [${variable.shape}] like variable "${variable.name}"`);
+      }
+    });
+    if (host && this.updateNatively(grads, lrT, epsT)) return;
     this.variables.forEach((variable, i) => {
       const g = grads[i];
       if (g == null) return;
-      if (!tf.util.arraysEqual(g.shape, variable.shape)) {
-        throw new Error(`adam.applyGradients: gradient ${i} has shape [${g.shape}], expected [${variable.shape}] like variable "${variable.name}"`);
-      }
       if (host) this.updateOnHost(variable, g, i, lrT, epsT);
       else this.updateOnDevice(variable, g, i, lrT, epsT);
     });
+  }
+
+  /**
+   * Every variable in one native call (lib/core/nativeAdam.ts: the same arithmetic as updateOnHost, in place on the
+   * wasm heap) when that kernel is registered and every gradient is present; false otherwise.
+   */
+  private updateNatively(grads: (tf.Tensor | undefined)[], lrT: number, epsT: number): boolean {
+    if (tf.getBackend() !== 'wasm' || tf.getKernel(NATIVE_ADAM_KERNEL, 'wasm') == null) return false;
+    if (!grads.every((g) => g != null && g.dtype === 'float32') || !this.variables.every((x) => x.dtype === 'float32')) return false;
+    const outs = tf.engine().runKernel(
+      NATIVE_ADAM_KERNEL,
+      [...this.variables, ...(grads as tf.Tensor[])] as unknown as tf.NamedTensorMap,
+      { m: this.mAll, v: this.vAll, beta1: this.beta1, beta2: this.beta2, lrT, epsT, weightDecay: this.weightDecay } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor[];
+    this.variables.forEach((variable, i) => variable.assign(outs[i]));
+    tf.dispose(outs);
+    return true;
   }
 
   private updateOnHost(variable: tf.Variable, g: tf.Tensor, i: number, lrT: number, epsT: number): void {
@@ -165,14 +204,12 @@ export class Adam {
   private async syncMoments(): Promise<void> {
     if (this.device == null) return;
     const values = await readAll(this.device.flatMap((d) => [d.m, d.v]));
-    this.m = this.device.map((_, i) => Float32Array.from(values[2 * i]));
-    this.v = this.device.map((_, i) => Float32Array.from(values[2 * i + 1]));
+    this.setMoments(this.device.map((_, i) => values[2 * i]), this.device.map((_, i) => values[2 * i + 1]));
   }
 
   /** A switch to the host path on a host backend (placement 'device' then 'host'): the moments follow. */
   private movesMomentsToHost(): void {
-    this.m = this.device!.map((d) => Float32Array.from(readIfOnHost(d.m)!));
-    this.v = this.device!.map((d) => Float32Array.from(readIfOnHost(d.v)!));
+    this.setMoments(this.device!.map((d) => readIfOnHost(d.m)!), this.device!.map((d) => readIfOnHost(d.v)!));
     this.freeDeviceMoments();
   }
 
@@ -202,8 +239,7 @@ export class Adam {
     }
     this.freeDeviceMoments();
     this.step = state.step;
-    this.m = state.m.map((a) => Float32Array.from(a));
-    this.v = state.v.map((a) => Float32Array.from(a));
+    this.setMoments(state.m, state.v);
   }
 }
 

@@ -105,3 +105,41 @@ describe('bad input', () => {
     p.dispose();
   });
 });
+
+describe('native Adam kernel (wasm with the OpenBLAS addon)', () => {
+  const native = async () => (await import('../../lib/core/nativeAdam.js'));
+  before(async () => {
+    const { initBackend } = await import('../../lib/core/backend.js');
+    await initBackend({ force: 'wasm' });
+  });
+
+  test('gives the same parameters and moments as the JavaScript loop, bit for bit (with weight decay)', async (t) => {
+    const { ADAM_KERNEL, disableNativeAdam } = await native();
+    if (tf.getKernel(ADAM_KERNEL, 'wasm') == null) return t.skip('the addon is not built');
+    const run = async () => {
+      const vars = [tf.variable(tf.tensor2d([[0.3, -1.2], [2.5, 0.01]])), tf.variable(tf.tensor1d([0.5, -0.25, 4]))];
+      const opt = adam(vars, { learningRate: 0.05, weightDecay: 1e-2 });
+      for (let s = 0; s < 25; s++) {
+        opt.minimize(() => tf.add(tf.sum(tf.pow(tf.sub(vars[0], 1.5), 4)), tf.sum(tf.mul(tf.sin(vars[1]), vars[1]))) as tf.Scalar).dispose();
+      }
+      const out = { params: vars.map((v) => Array.from(v.dataSync())), state: await opt.getState() };
+      vars.forEach((v) => v.dispose());
+      return out;
+    };
+    const kernel = tf.getKernel(ADAM_KERNEL, 'wasm')!;
+    const counted = { calls: 0 };
+    tf.unregisterKernel(ADAM_KERNEL, 'wasm');
+    tf.registerKernel({ ...kernel, kernelFunc: (args) => (counted.calls++, kernel.kernelFunc(args)) });
+    const withKernel = await run();
+    assert.equal(counted.calls, 25, 'one native call per step');
+    assert.ok(disableNativeAdam());
+    let withLoop: Awaited<ReturnType<typeof run>>;
+    try {
+      withLoop = await run();
+    } finally {
+      tf.registerKernel(kernel);
+    }
+    assert.deepEqual(withKernel, withLoop);
+    assert.ok(withKernel.params[0][0] !== 0.3, 'the parameters moved');
+  });
+});
