@@ -15,6 +15,9 @@
  *   `NonFiniteLossError` naming the step. 'skip' reads the probe after every step (one scalar sync per step) and
  *   does not apply that step's update (the optimiser's step count does not advance; the loss is recorded as is),
  *   in the spirit of the reference code filtering non-finite values.
+ * - Early stop (`stopWhen`): called after each progress report (every `logEvery` steps, awaited, so it may read
+ *   tensors back, e.g. a held-out loss); when it returns true the run ends there, like a run of that many steps
+ *   (`result.stoppedEarly`, the checkpoint written as at the end). Where it stops depends on the values only.
  * - Abort: the run stops at the next chunk boundary and THROWS a `FitAbortedError` (`name === 'AbortError'`)
  *   whose `result` holds the partial result (`aborted: true`, the losses so far); the variables hold the values
  *   after `result.stepsDone` steps. A checkpoint, when configured, is written before throwing. (Same contract as
@@ -97,6 +100,8 @@ export interface FitOptions {
   /** Steps between progress reports (callback and bar). Default `chunkSize`. */
   logEvery?: number;
   onProgress?: (report: FitProgress) => void;
+  /** Early stopping: called after each progress report; true ends the run there (see the file comment). Default never. */
+  stopWhen?: (report: FitProgress) => boolean | Promise<boolean>;
   signal?: AbortSignal;
   /** Print a one-line progress bar (rate, ETA, loss, lr) to stderr. Default false. */
   progressBar?: boolean;
@@ -115,6 +120,8 @@ export interface FitResult {
   optimizer: Adam;
   /** True only on the `result` of a FitAbortedError or NonFiniteLossError. */
   aborted: boolean;
+  /** True when `stopWhen` ended the run before `steps`. */
+  stoppedEarly: boolean;
 }
 
 /** Thrown when the signal aborts a run; `result` holds what was done. */
@@ -151,6 +158,7 @@ interface CheckedOptions {
   chunkSize: number;
   logEvery: number;
   onProgress?: (report: FitProgress) => void;
+  stopWhen?: (report: FitProgress) => boolean | Promise<boolean>;
   signal?: AbortSignal;
   progressBar: boolean;
   checkpoint?: FitCheckpointOptions;
@@ -158,7 +166,7 @@ interface CheckedOptions {
 
 const KNOWN_OPTIONS = [
   'variables', 'loss', 'steps', 'key', 'optimizer', 'schedule', 'nonFinite', 'chunkSize', 'logEvery',
-  'onProgress', 'signal', 'progressBar', 'checkpoint',
+  'onProgress', 'stopWhen', 'signal', 'progressBar', 'checkpoint',
 ];
 
 function checkKeyOption(where: string, key: unknown): Key {
@@ -216,6 +224,7 @@ function checkFitOptions(where: string, options: unknown, minSteps: number): Che
     schedule = { every, gamma };
   }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidOption(where, 'onProgress', o.onProgress, 'a function (report) -> void');
+  if (o.stopWhen !== undefined && typeof o.stopWhen !== 'function') invalidOption(where, 'stopWhen', o.stopWhen, 'a function (report) -> boolean | Promise<boolean>');
   if (o.signal !== undefined && (o.signal == null || typeof o.signal.aborted !== 'boolean')) invalidOption(where, 'signal', o.signal, 'an AbortSignal');
   const checkpoint = o.checkpoint;
   if (checkpoint !== undefined) {
@@ -235,6 +244,7 @@ function checkFitOptions(where: string, options: unknown, minSteps: number): Che
     chunkSize,
     logEvery,
     onProgress: o.onProgress,
+    stopWhen: o.stopWhen,
     signal: o.signal,
     progressBar: o.progressBar === true,
     checkpoint,
@@ -258,13 +268,14 @@ function learningRateAt(ctx: FitContext, schedule: StepSchedule | undefined, ste
   return schedule ? ctx.baseLearningRate * schedule.gamma ** Math.floor(step / schedule.every) : ctx.baseLearningRate;
 }
 
-function buildResult(ctx: FitContext, opts: CheckedOptions, aborted: boolean): FitResult {
+function buildResult(ctx: FitContext, opts: CheckedOptions, aborted: boolean, stoppedEarly = false): FitResult {
   return {
     losses: ctx.losses.slice(0, ctx.stepsDone),
     stepsDone: ctx.stepsDone,
     skippedSteps: ctx.skippedSteps.slice(),
     optimizer: opts.optimizer,
     aborted,
+    stoppedEarly,
   };
 }
 
@@ -410,18 +421,32 @@ async function fitLoop(where: string, ctx: FitContext, opts: CheckedOptions): Pr
       throw err;
     }
     if (snapshot) tf.dispose(snapshot.values);
+    let stop = false;
     if (end % opts.logEvery === 0 || end === opts.steps) {
       const loss = meanOfFinite(ctx.losses.subarray(lastReport, end));
       const lr = learningRateAt(ctx, schedule, end - 1);
       lastReport = end;
       const elapsedMs = performance.now() - started;
-      opts.onProgress?.({ step: end, steps: opts.steps, loss, lr, skipped: ctx.skippedSteps.length, elapsedMs });
+      const report: FitProgress = { step: end, steps: opts.steps, loss, lr, skipped: ctx.skippedSteps.length, elapsedMs };
+      opts.onProgress?.(report);
       if (opts.progressBar) {
         const rate = ((end - startStep) / Math.max(elapsedMs, 1e-9)) * 1000;
         writeStderr(`\r${formatProgressLine(end, opts.steps, rate, `loss ${loss.toPrecision(5)}  lr ${lr.toExponential(2)}`)}`);
       }
+      if (opts.stopWhen && end < opts.steps) {
+        try {
+          stop = (await opts.stopWhen(report)) === true;
+        } catch (err) {
+          await finish();
+          throw err;
+        }
+      }
     }
-    if (end % every === 0 || end === opts.steps) await saveCheckpoint();
+    if (stop || end % every === 0 || end === opts.steps) await saveCheckpoint();
+    if (stop) {
+      await finish();
+      return buildResult(ctx, opts, false, true);
+    }
     await yieldToEventLoop();
   }
   await finish();

@@ -1,6 +1,6 @@
 /**
  * fit / resumeFit: convergence to a known optimum, equality with a plain Adam loop (keys, StepLR schedule),
- * progress cadence and event-loop yields, abort with a partial result, non-finite handling (error with rollback,
+ * progress cadence and event-loop yields, early stopping (stopWhen), abort with a partial result, non-finite handling (error with rollback,
  * skip), a flat tensor count, determinism, bit-exact checkpoint resume (in process, and across a real SIGKILL of
  * a child process), the progress bar, bad inputs.
  *
@@ -271,6 +271,50 @@ function registerTests(): void {
     q.dispose();
   });
 
+  test('stopWhen ends the run at the first report where it returns true: the same as a run of that many steps', async () => {
+    const p = regression();
+    const path = join(dir, 'stopped', 'fit.json');
+    const seen: number[] = [];
+    // Asynchronous, and reading a tensor back (as a held-out check does): stop once |w0 - 1.5| < 0.5.
+    const result = await fit({
+      variables: p.variables,
+      loss: p.noisyLoss,
+      steps: 1000,
+      key: key(21),
+      optimizer: { learningRate: 0.05 },
+      schedule: { every: 15, gamma: 0.9 },
+      chunkSize: 7,
+      logEvery: 10,
+      checkpoint: { path, everySteps: 1000 },
+      stopWhen: async ({ step }) => {
+        seen.push(step);
+        const w0 = (await p.variables[0].data())[0];
+        return Math.abs(w0 - TRUE_W[0]) < 0.5;
+      },
+    });
+    const stop = seen[seen.length - 1];
+    assert.equal(result.stoppedEarly, true);
+    assert.equal(result.aborted, false);
+    assert.ok(stop > 10 && stop < 1000, `stopped at ${stop}, after a few reports and before the end`);
+    assert.deepEqual(seen, Array.from({ length: stop / 10 }, (_, i) => 10 * (i + 1)), 'called at every report until it said stop');
+    assert.equal(result.stepsDone, stop);
+    assert.equal(result.losses.length, stop);
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).step, stop, 'the checkpoint is written where the run stopped');
+    const q = regression();
+    const straight = await fit({ variables: q.variables, loss: q.noisyLoss, steps: stop, key: key(21), optimizer: { learningRate: 0.05 }, schedule: { every: 15, gamma: 0.9 } });
+    assert.equal(straight.stoppedEarly, false);
+    assertSameVariables(p.variables, q.variables, `stopped at ${stop} vs ${stop} steps`);
+    assertSameLosses(result.losses, straight.losses);
+    // Never true: the run goes to the end, and stopWhen is not called at the last step.
+    const calls: number[] = [];
+    const full = await fit({ variables: q.variables, loss: q.noisyLoss, steps: 30, key: key(21), logEvery: 10, stopWhen: ({ step }) => (calls.push(step), false) });
+    assert.equal(full.stoppedEarly, false);
+    assert.equal(full.stepsDone, 30);
+    assert.deepEqual(calls, [10, 20]);
+    p.dispose();
+    q.dispose();
+  });
+
   test("a non-finite loss throws naming the step, rolled back to the chunk start; a non-finite gradient too", async () => {
     const p = regression();
     const badLoss: LossFunction = (k, step) => (step === 37 ? tf.tidy(() => tf.mul(p.noisyLoss(k, step), NaN) as tf.Scalar) : p.noisyLoss(k, step));
@@ -453,6 +497,7 @@ function registerTests(): void {
     await assert.rejects(fit({ ...ok, key: [1] as never }), /fit: option "key" = \[1\], expected a Key/);
     await assert.rejects(fit({ ...ok, schedule: { every: 0, gamma: 0.5 } }), /option "schedule.every" = 0, expected an integer >= 1/);
     await assert.rejects(fit({ ...ok, schedule: { every: 10, gamma: 1.5 } }), /option "schedule.gamma" = 1.5, expected a number in \(0, 1\]/);
+    await assert.rejects(fit({ ...ok, stopWhen: true as never }), /fit: option "stopWhen" = true, expected a function \(report\) -> boolean \| Promise<boolean>/);
     await assert.rejects(fit({ ...ok, nonFinite: 'ignore' as never }), /option "nonFinite" = "ignore", expected one of "error", "skip"/);
     await assert.rejects(fit({ ...ok, chunkSize: 0 }), /option "chunkSize" = 0, expected an integer >= 1/);
     await assert.rejects(fit({ ...ok, logEvery: -5 }), /option "logEvery" = -5, expected an integer >= 1/);
