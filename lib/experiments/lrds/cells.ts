@@ -139,7 +139,7 @@ export class LrdsCells {
         ...common, usedReferenceWeight: method === 'gmm-lrds' ? run.referenceWeights[0] : null, sigma: method === 'gmm-lrds' ? null : run.sigma,
         modeWeight: run.modeWeights[0], weightedModeWeight: run.weightedModeWeights[0], modeWeightError: run.modeWeightError,
         logZ: e.logZ, logZStandardError: e.logZStandardError, essFraction: e.normalisedEss, diverged: run.diverged,
-        finalLoss: tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length), trainSeconds: run.trainSeconds, sampleSeconds: run.sampleSeconds,
+        finalLoss: tail.length > 0 ? tail.reduce((a, b) => a + b, 0) / tail.length : NaN, trainSeconds: run.trainSeconds, sampleSeconds: run.sampleSeconds,
       };
     }
     this.rows.set(id, row);
