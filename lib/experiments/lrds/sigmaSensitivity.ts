@@ -76,7 +76,7 @@ export function sigmaSensitivitySpec(config: LrdsExperimentConfig, summary: Reco
       { name: 'reference_weight', spec: panel('weight', 'w_ref of the heavy mode in the GMM reference', [...new Set([...referenceWeights, 0.5])].sort((a, b) => a - b), false) },
     ],
     {
-      title: `L1: two modes (2/3, 1/3), d = ${dim}: LV-DDS depends on σ, GMM-RDS hardly on w_ref`,
+      title: `L1: two modes (2/3, 1/3), d = ${dim}: error of LV-DDS against σ, of GMM-RDS against w_ref`,
       independentColors: true,
       subtitle: [
         `${t.steps} LV steps × ${t.batchSize} trajectories, ${t.numTimeSteps} EI steps, FourierMLP ${t.numLayers}×${t.channels}; ` +
