@@ -16,7 +16,7 @@
  *       5 sigmoid, 6 elu. prelu (3) is not handled here.
  *   setThreads(n), getThreads(), info() -> { config, corename, parallel, threads, procs }
  *   activate, activationVjp, columnSums, select, binary: the elementwise kernels of native/elementwise.c;
- *   adam: native/adam.c.
+ *   adam: native/adam.c; coupling, couplingGrad: native/coupling.c.
  */
 #include <math.h>
 #include <stdint.h>
@@ -349,6 +349,8 @@ NAPI_MODULE_INIT() {
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
-  if (!define_elementwise_exports(env, exports) || !define_adam_exports(env, exports)) return NULL;
+  if (!define_elementwise_exports(env, exports) || !define_adam_exports(env, exports) ||
+      !define_coupling_exports(env, exports))
+    return NULL;
   return exports;
 }

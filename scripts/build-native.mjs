@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sources = ['sgemm.c', 'elementwise.c', 'adam.c'].map((f) => join(root, 'native', f));
+const sources = ['sgemm.c', 'elementwise.c', 'adam.c', 'coupling.c'].map((f) => join(root, 'native', f));
 const outDir = join(root, 'build', 'native');
 const output = join(outDir, 'sgemm.node');
 const INSTALL_HINT = 'apt-get install gcc libopenblas-dev (Debian/Ubuntu; or your system\'s OpenBLAS development package)';

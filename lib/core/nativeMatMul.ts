@@ -18,6 +18,7 @@ import { FAST_TRANSPOSE_FLAGS } from './ops.js';
 import { disableNativeMlp, enableNativeMlp } from './nativeMlp.js';
 import { disableNativeElementwise, enableNativeElementwise } from './nativeElementwise.js';
 import { disableNativeAdam, enableNativeAdam } from './nativeAdam.js';
+import { disableNativeCoupling, enableNativeCoupling } from './nativeCoupling.js';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +45,12 @@ export interface SgemmAddon {
   adam?(
     heap: Uint8Array, thetaOffsets: Uint32Array, gradOffsets: Uint32Array, outOffsets: Uint32Array, sizes: Uint32Array,
     m: Float32Array, v: Float32Array, beta1: number, beta2: number, lrT: number, epsT: number, weightDecay: number,
+  ): void;
+  /** native/coupling.c (see lib/core/fusedCoupling.ts). */
+  coupling?(heap: Uint8Array, x: number, a: number, b: number, m: number, y: number, s: number, n: number, d: number, inverse: number): void;
+  couplingGrad?(
+    heap: Uint8Array, dy: number, ds: number, x: number, a: number, b: number, m: number, dx: number, da: number, db: number,
+    n: number, d: number, inverse: number,
   ): void;
   binary?(heap: Uint8Array, aOffset: number, bOffset: number, outOffset: number, n: number, d: number, aKind: number, bKind: number, op: number): void;
   info(): { config: string; corename: string; parallel: string; threads: number; procs: number };
@@ -142,15 +149,17 @@ export function enableNativeMatMul(options: NativeMatMulOptions = {}): NativeMat
     if (fused != null) override(fused, nativeFusedMatMul(blas, fused.kernelFunc));
     originals = { batch, fused };
   }
-  // the fused MLPs and elementwise kernels need native/elementwise.c and native/adam.c
-  const elementwise = typeof blas.binary === 'function' && typeof blas.adam === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
+  // the fused MLPs and elementwise kernels need native/elementwise.c, adam.c and coupling.c
+  const elementwise = typeof blas.binary === 'function' && typeof blas.adam === 'function' &&
+    typeof blas.coupling === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
   if (elementwise) {
     enableNativeMlp(blas as Required<SgemmAddon>);
     enableNativeElementwise(blas as Required<SgemmAddon>);
     enableNativeAdam(blas as Required<SgemmAddon>);
+    enableNativeCoupling(blas as Required<SgemmAddon>);
   }
   const kernels = (originals.fused != null ? 'BatchMatMul and _FusedMatMul' : 'BatchMatMul') +
-    (elementwise ? ', fused MLPs and elementwise kernels (Exp, Tanh, Select, Add, Sub, Multiply), Adam' : '');
+    (elementwise ? ', fused MLPs and elementwise kernels (Exp, Tanh, Select, Add, Sub, Multiply), RealNVP couplings, Adam' : '');
   enabledDetail =
     `${kernels} on OpenBLAS sgemm (${info.config}; ` +
     `${info.parallel}, ${blas.getThreads()} thread${blas.getThreads() === 1 ? '' : 's'})`;
@@ -165,6 +174,7 @@ export function disableNativeMatMul(): boolean {
   disableNativeMlp();
   disableNativeElementwise();
   disableNativeAdam();
+  disableNativeCoupling();
   originals = null;
   enabledDetail = '';
   return true;

@@ -28,6 +28,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { exp, sumSquares, tanh } from '../core/ops.js';
+import { canFuseCoupling, fusedCoupling } from '../core/fusedCoupling.js';
 import { split, type Key } from '../core/random.js';
 import { checkChoice, checkInteger, checkNumber, checkOptions, invalidOption } from '../core/validate.js';
 import { checkPositions } from '../targets/target.js';
@@ -172,12 +173,21 @@ export function realNvp(key: Key, options: RealNvpOptions): RealNvp {
   const variables = couplings.flatMap((c) => [...c.scaleNet.variables, ...c.translationNet.variables]);
   const scaleWeights = couplings.flatMap((c) => c.scaleNet.weights);
 
-  /** s and t of one coupling at x (spec 1.5). */
-  const scaleAndShift = (c: Coupling, x: tf.Tensor2D): { s: tf.Tensor2D; t: tf.Tensor2D } => {
+  /** One coupling's update of x and its s (spec 1.5): one fused kernel where the backend has it (same values). */
+  const update = (c: Coupling, x: tf.Tensor2D, forward: boolean): { x: tf.Tensor2D; s: tf.Tensor2D } => {
     const conditioner = tf.mul(x, c.conditionMask) as tf.Tensor2D;
-    const s = tf.mul(c.scaledUpdateMask, tanh(c.scaleNet.apply(conditioner))) as tf.Tensor2D;
-    const t = tf.mul(c.scaledUpdateMask, c.translationNet.apply(conditioner)) as tf.Tensor2D;
-    return { s, t };
+    const a = c.scaleNet.apply(conditioner);
+    const b = c.translationNet.apply(conditioner);
+    if (canFuseCoupling(x, a, b)) {
+      const { y, s } = fusedCoupling(x, a, b, c.scaledUpdateMask, !forward);
+      return { x: y, s };
+    }
+    const s = tf.mul(c.scaledUpdateMask, tanh(a)) as tf.Tensor2D;
+    const t = tf.mul(c.scaledUpdateMask, b) as tf.Tensor2D;
+    const next = forward
+      ? (tf.mul(tf.add(x, t), exp(s)) as tf.Tensor2D) // (x + t) exp(s)
+      : (tf.sub(tf.mul(x, exp(tf.neg(s))), t) as tf.Tensor2D); // x exp(-s) - t
+    return { x: next, s };
   };
 
   /** Apply the couplings in the given order, forward (z -> x) or inverse (x -> z) updates. */
@@ -186,11 +196,9 @@ export function realNvp(key: Key, options: RealNvpOptions): RealNvp {
       let x = input;
       const scales: tf.Tensor2D[] = [];
       for (const c of order) {
-        const { s, t } = scaleAndShift(c, x);
-        x = forward
-          ? (tf.mul(tf.add(x, t), exp(s)) as tf.Tensor2D) // (x + t) exp(s)
-          : (tf.sub(tf.mul(x, exp(tf.neg(s))), t) as tf.Tensor2D); // x exp(-s) - t
-        scales.push(s);
+        const next = update(c, x, forward);
+        x = next.x;
+        scales.push(next.s);
       }
       const sumS = tf.sum(scales.length === 1 ? scales[0] : tf.addN(scales), 1) as tf.Tensor1D;
       return { value: x, logDet: forward ? sumS : (tf.neg(sumS) as tf.Tensor1D) };

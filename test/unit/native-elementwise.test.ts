@@ -20,6 +20,8 @@ import { disableNativeMlp, enableNativeMlp } from '../../lib/core/nativeMlp.js';
 import { disableNativeElementwise, enableNativeElementwise } from '../../lib/core/nativeElementwise.js';
 import { canFuseMlp, mlpKernelName } from '../../lib/core/fusedMlp.js';
 import { mlp, type Activation } from '../../lib/models/mlp.js';
+import { realNvp } from '../../lib/models/realnvp.js';
+import { disableNativeCoupling, enableNativeCoupling } from '../../lib/core/nativeCoupling.js';
 import { key, normal, normalArray } from '../../lib/core/random.js';
 import { useBackend } from '../helpers/backends.js';
 
@@ -280,6 +282,85 @@ describe('fused MLP kernels (wasm)', { skip }, () => {
     const names = profile.state.activeProfile.kernels.map((k) => k.name);
     assert.equal(names.filter((k) => k === 'SamplingLabMlpWeightGrad').length, 0, `kernels: ${names}`);
     assert.equal(names.filter((k) => k === 'SamplingLabMlpDeltas').length, 1, `kernels: ${names}`);
+    x.dispose();
+  });
+});
+
+describe('fused RealNVP couplings (wasm)', { skip }, () => {
+  before(async () => {
+    await useBackend('wasm');
+  });
+
+  /** Both directions: output, log-det, the input gradient and every parameter gradient of a first-order loss. */
+  const flowRun = (flow: ReturnType<typeof realNvp>, x: tf.Tensor2D): Float32Array[] => tf.tidy(() => {
+    const out: Float32Array[] = [];
+    for (const dir of ['inverse', 'forward'] as const) {
+      const loss = (xi: tf.Tensor2D) => {
+        const o = flow[dir](xi);
+        return tf.add(tf.sum(tf.square(o.value)), tf.sum(tf.mul(o.logDet, 3))) as tf.Scalar;
+      };
+      const { value, grads } = tf.variableGrads(() => loss(x), flow.variables);
+      const gx = tf.grad((xi: tf.Tensor) => loss(xi as tf.Tensor2D))(x);
+      const o = flow[dir](x);
+      out.push(...[value, gx, o.value, o.logDet, ...flow.variables.map((v) => grads[v.name])].map((t) => t.dataSync() as Float32Array));
+    }
+    return out;
+  });
+
+  test('values, log-dets and every gradient equal the op-by-op run bit for bit, both directions', () => {
+    const flow = realNvp(key(41), { dim: 6, numBlocks: 3, hiddenDim: 16, initScale: 1 });
+    const x = normal(key(42), [50, 6]) as tf.Tensor2D;
+    const fused = flowRun(flow, x);
+    assert.ok(disableNativeCoupling(), 'the fused kernels were enabled');
+    let plain: Float32Array[];
+    try {
+      plain = flowRun(flow, x);
+    } finally {
+      enableNativeCoupling(blas);
+    }
+    fused.forEach((a, i) => a.forEach((v, j) => {
+      if (!Object.is(v, plain[i][j])) assert.fail(`array ${i} entry ${j}: fused ${v}, op by op ${plain[i][j]}`);
+    }));
+    // the flow is not near the identity (initScale 1): the couplings do move x
+    const moved = fused[2].some((v, i) => Math.abs(v - x.dataSync()[i]) > 0.05);
+    assert.ok(moved, 'the inverse pass changed x');
+    flow.dispose();
+    x.dispose();
+  });
+
+  test('a gradient of a gradient runs op by op (no fused coupling kernel), with the same values', () => {
+    const flow = realNvp(key(43), { dim: 4, numBlocks: 2, hiddenDim: 8, initScale: 1 });
+    const x = normal(key(44), [20, 4]) as tf.Tensor2D;
+    const secondOrder = (): number[][] => {
+      let out: number[][] = [];
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const g = tf.grad((xi: tf.Tensor) => tf.sum(flow.inverse(xi as tf.Tensor2D).logDet))(x);
+          return tf.sum(tf.square(g)) as tf.Scalar;
+        }, flow.variables);
+        out = flow.variables.filter((v) => grads[v.name] != null).map((v) => Array.from(grads[v.name].dataSync()));
+      });
+      return out;
+    };
+    const profile = tf.engine() as unknown as { state: { profiling: boolean; activeProfile: { kernels: { name: string }[] } } };
+    profile.state.activeProfile.kernels = [];
+    profile.state.profiling = true;
+    let fused: number[][];
+    try {
+      fused = secondOrder();
+    } finally {
+      profile.state.profiling = false;
+    }
+    const names = profile.state.activeProfile.kernels.map((k) => k.name);
+    assert.ok(!names.includes('SamplingLabAffineCoupling'), 'no fused coupling inside a second-order gradient');
+    assert.ok(fused.length > 0 && fused.some((g) => g.some((v) => v !== 0)), 'second-order gradients are not all zero');
+    assert.ok(disableNativeCoupling());
+    try {
+      assert.deepEqual(fused, secondOrder());
+    } finally {
+      enableNativeCoupling(blas);
+    }
+    flow.dispose();
     x.dispose();
   });
 });
