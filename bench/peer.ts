@@ -1,5 +1,5 @@
 /**
- * The PyTorch peer (bench/torch_peer.py, one thread) run as a child process; its workload definitions are the
+ * The PyTorch peer (bench/torch_peer.py, one thread unless asked) run as a child process; its workload definitions are the
  * reference and stay as they are. `runPeer` returns its rows by workload, or the reason it could not run.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,12 +15,13 @@ export interface PeerRow {
   ms: number;
 }
 
-export function runPeer(python: string, quick: boolean, log?: (line: string) => void): Map<string, PeerRow> | string {
+export function runPeer(python: string, quick: boolean, log?: (line: string) => void, threads = 1): Map<string, PeerRow> | string {
   if (!existsSync(python)) return `${python} not found`;
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return `torch is not importable by ${python} (Debian: apt-get install python3-torch)`;
-  const args = [join(here, 'torch_peer.py'), '--threads', '1', ...(quick ? ['--quick'] : [])];
-  const res = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
+  const n = String(threads);
+  const args = [join(here, 'torch_peer.py'), '--threads', n, ...(quick ? ['--quick'] : [])];
+  const res = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n } });
   if (res.status !== 0) return `torch_peer.py failed: ${res.stderr.slice(-500)}`;
   const rows = new Map<string, PeerRow>();
   for (const line of res.stdout.split('\n')) {

@@ -11,6 +11,8 @@
  *   --profile [cell]          where one cell's time goes: kernels, read-backs, JS outside tfjs (bench/profileCell.ts)
  *   --figures <paper>         peak RSS and wall time of `figures <paper> --quick` (bench/figuresRss.ts)
  *   --noise N, --record-baseline, --check
+ *   --threads N               N threads on both sides (OpenBLAS for ours, torch.set_num_threads for the peer;
+ *                             default 1, the stable comparison; tfjs-wasm's own kernels stay single-threaded)
  *                             the regression check against bench/baseline.json (bench/check.ts)
  *   --only <a,b>              a subset of the workloads (or, with --cells, of the cells)
  */
@@ -45,6 +47,8 @@ export interface BenchOptions {
   figures?: string;
   /** Repeated peer runs for the noise estimate (0: none). */
   noise: number;
+  /** Threads for both sides: OpenBLAS threads for ours (SAMPLING_LAB_BLAS_THREADS), torch's for the peer. */
+  threads: number;
   check: boolean;
   recordBaseline: boolean;
   log: (line: string) => void;
@@ -71,6 +75,8 @@ async function runChild(args: string[], state: { headerShown: boolean }, log: (l
 
 async function runWorkloadsIsolated(opts: BenchOptions): Promise<BenchRow[]> {
   const state = { headerShown: false };
+  // the children inherit it: lib/core/nativeMatMul.ts reads it when the backend starts
+  process.env.SAMPLING_LAB_BLAS_THREADS = String(opts.threads);
   const rows: BenchRow[] = [];
   for (const name of opts.only) {
     const args = ['workload', name, ...(opts.quick ? ['--quick'] : []), ...(opts.backend ? ['--backend', opts.backend] : [])];
@@ -82,7 +88,7 @@ async function runWorkloadsIsolated(opts: BenchOptions): Promise<BenchRow[]> {
 
 /** Our rows against one peer run: the ratio lines. */
 function ratiosAgainstPeer(rows: readonly BenchRow[], opts: BenchOptions): RatioRow[] | string {
-  const peer = runPeer(opts.python, opts.quick, opts.log);
+  const peer = runPeer(opts.python, opts.quick, opts.log, opts.threads);
   if (typeof peer === 'string') return peer;
   const out: RatioRow[] = [];
   for (const row of rows) {
@@ -166,6 +172,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     reps: 3,
     warmup: 1,
     noise: 0,
+    threads: 1,
     check: false,
     recordBaseline: false,
     log: (l) => console.log(l),
@@ -204,6 +211,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case '--reps':
       case '--warmup':
       case '--noise':
+      case '--threads':
       case '--figures':
         [value, i] = valueOf(a, i);
         if (name === '--only') only = value;
@@ -211,6 +219,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         else if (name === '--reps') opts.reps = positiveInteger(name, value, 1);
         else if (name === '--warmup') opts.warmup = positiveInteger(name, value, 0);
         else if (name === '--noise') opts.noise = positiveInteger(name, value, 3);
+        else if (name === '--threads') opts.threads = positiveInteger(name, value, 1);
         else if (name === '--figures') {
           if (!value || value.startsWith('--')) throw new Error(`bench: option "--figures" = "${value}", expected a paper id (as in \`figures <paper>\`)`);
           opts.figures = value;
@@ -222,7 +231,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       default:
         throw new Error(
           `bench: unknown option "${a}", expected --quick, --vs-torch, --only <names>, --backend <name>, --python <path>, ` +
-            '--cells [--reps N] [--warmup N], --profile [cell], --figures <paper>, --noise N, --record-baseline, --check',
+            '--cells [--reps N] [--warmup N], --profile [cell], --figures <paper>, --noise N, --threads N, --record-baseline, --check',
         );
     }
   }

@@ -35,7 +35,7 @@ export async function timeWorkload(name: WorkloadName, plan: Plan): Promise<Benc
       workload: name,
       impl: `sampling-lab-tfjs-${tf.version.tfjs}`,
       backend: tf.getBackend(),
-      threads: 1,
+      threads: Number(process.env.SAMPLING_LAB_BLAS_THREADS || 1),
       ms: t.ms,
       ms_min: t.ms_min,
       ms_max: t.ms_max,
