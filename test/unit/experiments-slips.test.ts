@@ -16,6 +16,7 @@ import {
   concatPanels,
   exactMixtureDenoiser,
   geometricPathBudgetFor,
+  phiFourSpec,
   rdmcStepsFor,
   runBaseline,
   runCostPerParticle,
@@ -26,10 +27,12 @@ import {
   slipsExperimentConfig,
   slipsGradientEvaluations,
   slipsPaper,
+  summariseOverSeeds,
   summariseValues,
   twoModesProblem,
   writeSlipsFigures,
   type BenchmarkRun,
+  type PhiFourRow,
   type SlipsExperimentConfig,
   type SlipsSettings,
 } from '../../lib/experiments/slips.js';
@@ -240,6 +243,23 @@ describe('figure helpers', () => {
     assert.throws(() => concatPanels([{ name: 'a b', spec: a }], { title: 'x' }), /concatPanels: panel name "a b" must be unique and made of letters, digits and _/);
     assert.throws(() => concatPanels([{ name: 'p', spec: a }, { name: 'p', spec: b }], { title: 'x' }), /panel name "p" must be unique/);
   });
+
+  test('S4 draws log ratios beyond ±(1 + max(log N, Laplace)) at that bound and says so; empty modes are left out', () => {
+    const config = slipsExperimentConfig('quick').phiFour!;
+    const laplace = 7.8;
+    const row = (method: string, seed: number, logRatio: number): PhiFourRow => ({ tilt: 0.025, seed, method, logRatio, laplaceLogRatio: laplace, error: logRatio - laplace, gradientEvaluationsPerParticle: 1, seconds: 0 });
+    const rows = [row('SLIPS', 0, 0.2), row('SLIPS', 1, 0.1), row('AIS', 0, -203), row('AIS', 1, 45), row('SMC', 0, Infinity), row('SMC', 1, Infinity)];
+    const summary = summariseOverSeeds(rows, ['method', 'tilt'], ['logRatio', 'error']);
+    const spec = phiFourSpec(config, rows, summary) as unknown as { datasets: Record<string, { series: string; y: number | null; lo: number | null; hi: number | null }[]>; title: { subtitle: string | string[] } };
+    const curves = Object.values(spec.datasets)[0];
+    const ais = curves.find((r) => r.series === 'AIS')!;
+    assert.deepEqual([ais.y, ais.lo, ais.hi], [-9, -9, 9], 'bound ceil(1 + max(log 256, 7.8)) = 9');
+    const slips = curves.find((r) => r.series === 'SLIPS')!;
+    assert.ok(Math.abs(slips.y! - 0.15) < 1e-12 && slips.lo === 0.1 && slips.hi === 0.2, 'values inside the bound are drawn as they are');
+    assert.equal(curves.find((r) => r.series === 'Laplace')!.y, laplace);
+    const subtitle = [spec.title.subtitle].flat().join(' ');
+    assert.match(subtitle, /2 runs with an empty mode \(infinite ratio\) left out; 2 weighted runs beyond ±9 \(degenerate weights\) drawn at ±9/);
+  });
 });
 
 describe('registry and bad input', () => {
@@ -254,7 +274,8 @@ describe('registry and bad input', () => {
       assert.equal(config.name, name);
       assert.ok(config.dimensionSweep.seeds >= 3 && config.sweetSpot.replicates >= 3 && config.eightGaussians.seeds >= 3, `${name}: at least 3 seeds`);
     }
-    assert.equal(slipsExperimentConfig('quick').phiFour, null, 'the quick configuration skips S4');
+    const s4 = slipsExperimentConfig('quick').phiFour;
+    assert.ok(s4 !== null && s4.dim === 100 && s4.tilts.includes(0) && s4.tilts.includes(0.025), "the quick configuration runs S4 in the paper's d = 100, at b = 0 and the spec's first tilt");
   });
 
   test('an unknown configuration name fails with the known names', async () => {

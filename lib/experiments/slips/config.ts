@@ -147,7 +147,10 @@ const GEOMETRIC_11: ScheduleChoice = { schedule: { kind: 'geometric', T: 1, a: 1
  * number of gradient evaluations, 3 seeds. S2: d = 10, geometric (1, 1) only (spec: and classic), 7 start times,
  * σ factors {0.5, 1, 1.5}, N = 512, K = 64, M = 8 x 2 chains, a 200-step first call, 3 replicates batched in one
  * run. S3: N = 512, K = 128 (spec: N = 1000, K = 256), M = 16 x 2 chains, σ = 5, ε = 0.35, 32 Langevin steps,
- * 3 seeds. S4 (φ⁴, d = 100) is skipped: it does not fit in the quick budget.
+ * 3 seeds. S4: φ⁴ in d = 100 as the paper, N = 256, K = 64, M = 16 x 2 chains, ε = 0.35, ε_end = 3.32e-3; tilts
+ * b in {0, 0.01, 0.025} (Laplace log ratios 0, 3.13, 7.82; the spec's grid is {0, 0.025, ..., 0.1}, whose ratios from
+ * 7.8 up leave the light mode empty at N = 256 since log 256 = 5.5, so b = 0.01 is added as a ratio N = 256 can
+ * resolve); SMC and AIS at SLIPS's gradient count, RDMC left out (about 20 s a run), 2 seeds.
  */
 function quick(): SlipsExperimentConfig {
   const rdmc: RdmcSettings = { terminalTime: -Math.log(0.8), numProposals: 128, numWarmupSteps: 64, numInitSteps: 16 };
@@ -183,7 +186,17 @@ function quick(): SlipsExperimentConfig {
       seeds: 3,
       gridSize: 60,
     },
-    phiFour: null,
+    phiFour: {
+      dim: 100,
+      tilts: [0, 0.01, 0.025],
+      slips: { numParticles: 256, numSteps: 64, numMcmcSteps: 16, numChains: 2, adaptationMultiplier: 25, numInitSteps: 10 },
+      epsilon: 0.35,
+      epsilonEnd: 3.32e-3,
+      schedule: GEOMETRIC_11,
+      budget: 'gradients',
+      baselines: { smcMcmcSteps: 8, rdmc: null },
+      seeds: 2,
+    },
   };
 }
 

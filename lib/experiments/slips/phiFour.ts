@@ -81,20 +81,29 @@ export async function runPhiFour(config: PhiFourConfig, key: Key, options: Exper
   return { runs: aq.from(rows), summary: aq.from(summary), spec: phiFourSpec(config, rows, summary), seconds: (performance.now() - began) / 1000 };
 }
 
-/** Log mode ratio against b per method (mean over the seeds with finite values, band min–max), Laplace as a line. */
+/**
+ * Log mode ratio against b per method (mean over the seeds with finite values, band min–max), Laplace as a line.
+ * The drawn values are clipped to ±bound, bound = 1 + max(log N, largest Laplace ratio): beyond log N the light mode
+ * holds less than one particle's worth of weight, and AIS's degenerate weights give ratios in the hundreds that would
+ * flatten every other curve (the tables keep the values as they are).
+ */
 export function phiFourSpec(config: PhiFourConfig, rows: PhiFourRow[], summary: Record<string, unknown>[]): TopLevelSpec {
   const laplace = [...new Map(rows.map((r) => [r.tilt, r.laplaceLogRatio])).entries()].map(([tilt, y]) => ({ series: 'Laplace', tilt, logRatioMean: y, logRatioMin: null, logRatioMax: null }));
   const infinite = rows.filter((r) => !Number.isFinite(r.logRatio)).length;
   const s = config.slips;
+  const bound = Math.ceil(1 + Math.max(Math.log(s.numParticles), ...laplace.map((r) => Math.abs(r.logRatioMean))));
+  const clip = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? Math.max(-bound, Math.min(bound, v)) : v);
+  const clipped = rows.filter((r) => Number.isFinite(r.logRatio) && Math.abs(r.logRatio) > bound).length;
   return sweepCurves({
-    rows: [...laplace, ...summary.map((r) => ({ ...r, series: r.method }))],
+    rows: [...laplace, ...summary.map((r) => ({ ...r, logRatioMean: clip(r.logRatioMean), logRatioMin: clip(r.logRatioMin), logRatioMax: clip(r.logRatioMax), series: r.method }))],
     fields: { x: 'tilt', y: 'logRatioMean', lo: 'logRatioMin', hi: 'logRatioMax', series: 'series' },
     xTitle: 'tilt b',
     yTitle: 'log P(negative) / P(positive)',
     title: `S4: φ⁴ in d = ${config.dim}, log mode ratio against the Laplace reference`,
     subtitle:
       `N = ${s.numParticles}, K = ${s.numSteps}, M = ${s.numMcmcSteps} × ${s.numChains} chains, ε = ${config.epsilon}; ${config.seeds} seeds, band = min–max` +
-      (infinite ? `; ${infinite} runs with an empty mode (infinite ratio) left out` : ''),
+      (infinite ? `; ${infinite} runs with an empty mode (infinite ratio) left out` : '') +
+      (clipped ? `; ${clipped} weighted runs beyond ±${bound} (degenerate weights) drawn at ±${bound}` : ''),
     width: 360,
     height: 240,
   });
