@@ -357,6 +357,10 @@ export { mixtureOptimalControl } from './samplers/diffusion/rds/optimalControl.j
 export { klLoss, logVarianceLoss, DEFAULT_MAX_RND, type RdsLossOptions } from './samplers/diffusion/rds/rdsLosses.js';
 export { evaluateRnd, evaluateForwardRnd, type RdsEvaluation, type RdsForwardEvaluation } from './samplers/diffusion/rds/rdsEvaluation.js';
 export { rds, type RdsOptions, type RdsDetails } from './samplers/diffusion/rds/rds.js';
+// the LRDS pipeline pieces (spec 2.3): local MCMC around the modes, sigma_opt, training the control
+export { localMcmc, type LocalMcmcOptions, type LocalMcmcResult } from './samplers/diffusion/rds/localMcmc.js';
+export { sigmaOpt, baselineScale, type SigmaOpt } from './samplers/diffusion/rds/sigmaOpt.js';
+export { trainRdsControl, rdsTrainingLoss, RDS_LOSSES, type TrainRdsOptions, type RdsLossSettings, type RdsLossName } from './trainers/rdsTraining.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // LRDS targets: the checkerboard and the rotated two-modes (spec slips-lrds-amcbg.md section 2.7)
