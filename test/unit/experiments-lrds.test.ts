@@ -82,6 +82,7 @@ test('registry: the lrds entry is in PAPERS with both configurations described',
 });
 
 test('bad configuration names and fields fail with the option, the value and the expectation', () => {
+  for (const name of ['quick', 'full']) assert.equal(checkLrdsExperimentConfig(lrdsExperimentConfig(name)).name, name);
   assert.throws(() => lrdsExperimentConfig('medium'), /lrdsExperimentConfig: option "name"/);
   const bad = (edit: (c: LrdsExperimentConfig) => void, pattern: RegExp) => {
     const c = tinyConfig();
