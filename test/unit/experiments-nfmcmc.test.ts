@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { key, normal } from '../../lib/core/random.js';
 import { slicedKs } from '../../lib/metrics/marginalKs.js';
+import { gaussian } from '../../lib/targets/gaussian.js';
 import {
   checkNfmcmcConfig,
   drawsTensor,
@@ -22,7 +23,9 @@ import {
   runNfmcmc,
   runSampler,
   SAMPLERS,
+  trainFlow,
   writeNfmcmcFigures,
+  type FlowTraining,
   type NfmcmcConfig,
   type SamplerSettings,
 } from '../../lib/experiments/nfmcmc.js';
@@ -55,7 +58,7 @@ function tinyConfig(): NfmcmcConfig {
     },
     modeWeights: {
       dims: [2],
-      flows: [{ ...flow }],
+      flows: [{ ...flow, schedule: { every: 2, gamma: 0.99 }, heldOutSamples: 64, untilOffPlateau: { fraction: 0.5, checkEvery: 1 } }],
       numChains: 4,
       numSteps: [10],
       numWarmup: 3,
@@ -111,6 +114,11 @@ describe('runNfmcmc on a tiny configuration', () => {
     }
     assert.equal(m.summary.numRows(), SAMPLERS.length);
     assert.equal(m.flows.numRows(), 1);
+    const f = m.flows.object(0) as { trainingSteps: number; maxTrainingSteps: number; heldOutKlAtStart: number; heldOutKl: number; heldOutKlStandardError: number; leftPlateau: boolean };
+    assert.ok(f.trainingSteps >= 1 && f.trainingSteps <= f.maxTrainingSteps && f.maxTrainingSteps === 3);
+    assert.ok(Number.isFinite(f.heldOutKlAtStart) && Number.isFinite(f.heldOutKl) && f.heldOutKlStandardError > 0);
+    assert.equal(f.leftPlateau, f.heldOutKl <= 0.5 * f.heldOutKlAtStart, 'leftPlateau is the rule applied to the final KL');
+    if (f.trainingSteps < f.maxTrainingSteps) assert.equal(f.leftPlateau, true, 'an early stop means the flow left the plateau');
 
     // F1.3: trajectories start at the initial points (step 0) for both samplers; barriers are finite.
     const il = results.illustration;
@@ -230,6 +238,49 @@ describe('registry and bad input', () => {
     const badRate = tinyConfig();
     badRate.illustration.flow.learningRate = NaN;
     assert.throws(() => checkNfmcmcConfig(badRate), /option "illustration.flow.learningRate" = NaN, expected a finite number > 0/);
+    const badDecay = tinyConfig();
+    badDecay.modeWeights.flows[0].schedule = { every: 10, gamma: 1.5 };
+    assert.throws(() => checkNfmcmcConfig(badDecay), /option "modeWeights.flows\[0\].schedule.gamma" = 1.5, expected a number in \(0, 1\]/);
+    const noHeldOut = tinyConfig();
+    noHeldOut.modeWeights.flows[0].heldOutSamples = undefined;
+    assert.throws(() => checkNfmcmcConfig(noHeldOut), /option "modeWeights.flows\[0\].heldOutSamples" = undefined, expected an integer >= 2 \(the held-out draws that untilOffPlateau checks\)/);
+    const badFraction = tinyConfig();
+    badFraction.modeWeights.flows[0] = { ...badFraction.modeWeights.flows[0], heldOutSamples: 64, untilOffPlateau: { fraction: 1, checkEvery: 5 } };
+    assert.throws(() => checkNfmcmcConfig(badFraction), /option "modeWeights.flows\[0\].untilOffPlateau.fraction" = 1, expected a number in \(0, 1\)/);
+  });
+
+  test("trainFlow: the held-out KL at step 0 is the base's (analytic for Gaussians); the plateau rule stops at its first check at or below the threshold", async () => {
+    // pi = N(0, 2 I_4), base N(0, I_4): the near-identity flow at step 0 has KL(pi || base) = (d / 2)(2 - 1 - log 2).
+    const d = 4;
+    const tensorsBefore = tf.memory().numTensors;
+    const target = gaussian(new Array<number>(d).fill(0), 2);
+    const analytic = (d / 2) * (1 - Math.log(2));
+    const settings: FlowTraining = { numBlocks: 1, hiddenDim: 4, hiddenDepth: 2, steps: 400, batch: 64, learningRate: 3e-3, weightDecay: 0, heldOutSamples: 2048 };
+    const rule = { fraction: 0.5, checkEvery: 5 };
+    const stopped = await trainFlow(key(4), target, { ...settings, untilOffPlateau: rule }, undefined, 'test');
+    const held = stopped.heldOut!;
+    assert.ok(Math.abs(held.atStart.kl - analytic) < 4 * held.atStart.standardError, `KL at step 0 ${held.atStart.kl} ± ${held.atStart.standardError}, analytic ${analytic}`);
+    assert.ok(held.atStart.standardError > 0 && held.atStart.standardError < 0.1);
+    const threshold = rule.fraction * held.atStart.kl;
+    assert.equal(held.leftPlateau, true);
+    assert.ok(stopped.steps < settings.steps && stopped.steps % rule.checkEvery === 0, `stopped at step ${stopped.steps}, a check before the cap`);
+    assert.equal(stopped.losses.length, stopped.steps);
+    assert.ok(held.atEnd.kl <= threshold, `KL at the stop ${held.atEnd.kl} <= ${threshold}`);
+    // The same key without the rule: the same flow at that step (the held-out draws do not touch training), and the
+    // check before it was still above the threshold.
+    for (const [steps, above] of [[stopped.steps, false], [stopped.steps - rule.checkEvery, true]] as const) {
+      const plain = await trainFlow(key(4), target, { ...settings, steps }, undefined, 'test');
+      const kl = plain.heldOut!.atEnd.kl;
+      assert.equal(plain.heldOut!.leftPlateau, undefined);
+      if (above) assert.ok(kl > threshold, `at step ${steps}: KL ${kl} > ${threshold}`);
+      else assert.equal(kl, held.atEnd.kl, 'same flow, same held-out draws, same KL');
+      plain.flow.dispose();
+    }
+    stopped.flow.dispose();
+    target.dispose();
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor left');
+    const noLogZ = { ...gaussian([0, 0], 1), logZ: undefined };
+    await assert.rejects(trainFlow(key(1), noLogZ, { ...settings, steps: 1 }, undefined, 'test'), /trainFlow: option "heldOutSamples" needs a target with a known logZ/);
   });
 
   test('runSampler rejects an unknown sampler and a start of the wrong shape', async () => {
