@@ -166,8 +166,9 @@ function quick(): NfmcmcConfig {
     initialStepSize: 0.01,
   });
   const dims = [4, 8, 16, 32, 64];
-  // The plateau at the near-identity start lasts 400-1150 steps at d = 8 (4 seeds measured), 150-350 at d = 16; at
-  // d = 4 no seed left it in 6000 steps. 2000 is the cap; the run reports whether each flow left the plateau.
+  // The plateau at the near-identity start lasted 400-1150 steps at d = 8 (4 flows measured), 150-350 at d = 16 (3);
+  // at d = 4 none of 5 flows left it (3 trained 1500 steps, 2 trained 6000). 2000 is the cap; the run reports whether
+  // each flow left the plateau (figures/nfmcmc/README.md, "held-out KL").
   const flow = (dim: number): FlowTraining => ({
     numBlocks: 4,
     hiddenDim: 32,
