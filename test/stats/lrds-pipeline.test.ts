@@ -10,20 +10,29 @@
  *    (100 LV steps x 256 trajectories, 50 EI steps; stated, not a Monte Carlo error: pilot runs at this budget and
  *    seed gave |h_0 - 2/3| = 0.014 to 0.04 over configurations; the paper's own budget, 4096 x 1024, reports 0.017 at
  *    d = 16). The reference itself (h_0 = 1/2) is 0.167 away, beyond the bound.
- *    The IS side, which does not depend on how well the control is trained (only on the rnd being right): log Z by IS
- *    within Z of its SE plus the prior-mismatch bias the reference code accepts (the generative start N(0, 1) is not
- *    p_T^ref, |bias| < 0.02 here: s(T) = 0.08 shifts the reference's noised means by 0.08 per coordinate), and the
- *    IS-weighted mode weight within Z delta-method SEs plus the same allowance.
+ *    The IS side, exact and free of any allowance: whatever the control, E[exp(-rnd)] is the same number,
+ *    E over the DISCRETE reference chain (same EI steps, no control, started at N(0, I)) of gamma / pi^ref at its end
+ *    (the running terms are the exact log-ratio of the controlled and uncontrolled discrete kernels). So the trained
+ *    sampler's IS log Z and IS-weighted mode weight must agree with those of the uncontrolled reference process run on
+ *    the same reference and grid (16384 paths), within Z combined standard errors (log Z: the delta-method SE of
+ *    evaluateRnd; the weight: delta-method SE of the self-normalised ratio). Both are then within 0.03 of the truth
+ *    (log Z = 0, w = 2/3), a sanity bound on the discretisation (measured: -0.004 and 0.66 at this configuration).
  * 2. LV-DDS with its Gaussian reference N(0, sigma_opt^2) from the same data (sigma_opt rule, spec 2.3), the same
  *    network, budget and keys, does NOT recover the weights: |h_0 - 2/3| > Z sqrt(p(1 - p)/N) + B (it collapses onto
  *    one mode at this budget; the paper's baselines degrade to ~33 points at d >= 32 with the full budget).
  * Power (checked by hand, then restored): dropping the control from the drift of the generative step
- * (controlledSde.ts `force = tf.add(force, uHat)` -> `force`) fails 1 (h_0 stays near 1/2).
- * False alarms: 2 + 2 + 1 checks at 4.5 (6.8e-6 each, the allowance not counted): < 4e-5.
+ * (controlledSde.ts `force = tf.add(force, uHat)` -> `force`) fails 1 (h_0 = 0.494); halving the stochastic-integral
+ * term of the rnd (`tf.mul(rowDot(u, z), Math.sqrt(step.omega))` x 0.5) fails 1 (h_0 = 0.800).
+ * False alarms: 1 + 2 + 1 checks at 4.5 (6.8e-6 each, the training allowance not counted): < 3e-5.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { foldIn, key } from '../../lib/core/random.js';
+import { gaussianMixture } from '../../lib/targets/mixture.js';
+import { vpSde } from '../../lib/samplers/diffusion/rds/noisingSde.js';
+import { rds, type RdsDetails } from '../../lib/samplers/diffusion/rds/rds.js';
+import { rdsTimeGrid } from '../../lib/samplers/diffusion/rds/rdsTimeGrid.js';
+import { mixtureReference } from '../../lib/samplers/diffusion/rds/referenceMarginal.js';
 import { twoModesLrds } from '../../lib/targets/twoModes.js';
 import type { GaussianMixtureTarget } from '../../lib/targets/mixture.js';
 import { disposeLrdsData, fitLrdsReference, lrdsData, runRdsMethod, type LrdsData, type RdsMethodSettings } from '../../lib/experiments/lrds/pipeline.js';
@@ -74,12 +83,23 @@ test('GMM-LRDS: a reference fitted to equal-weight local-MCMC data, and the trai
     assert.ok(!run.diverged && run.details !== null, 'GMM-LRDS training diverged');
     const h0 = run.modeWeights[0];
     assert.ok(Math.abs(h0 - TRUE_W0) < Z * binomialSe + B, `GMM-LRDS unweighted mode weight ${h0} vs ${TRUE_W0} (SE ${binomialSe}, allowance ${B})`);
-    const { logZ, logZStandardError } = run.details!.evaluation;
-    assert.ok(Math.abs(logZ - 0) < Z * logZStandardError + 0.02, `log Z by IS ${logZ} +- ${logZStandardError} vs 0`);
+    // the uncontrolled reference process on the same reference and grid: the same expectation of exp(-rnd)
+    const sde = vpSde();
+    const mixture = gaussianMixture({ weights: fitted.weights, means: fitted.means, covariances: fitted.covariances as number[][] });
+    const plain = await rds(foldIn(key(2), 1), target, { numParticles: 16384, sde, reference: mixtureReference(sde, mixture), grid: rdsTimeGrid(sde, settings.train.numTimeSteps) });
+    mixture.dispose();
+    const plainAssigned = await target.modes.assign(plain.particles);
+    plain.particles.dispose();
+    const plainEval = (plain.details as RdsDetails).evaluation;
+    const trained = run.details!.evaluation;
+    const logZSe = Math.hypot(trained.logZStandardError, plainEval.logZStandardError);
+    assert.ok(Math.abs(trained.logZ - plainEval.logZ) < Z * logZSe, `IS log Z: trained ${trained.logZ}, uncontrolled ${plainEval.logZ} (SE ${logZSe})`);
     const assigned = await target.modes.assign(run.samples!);
-    const logW = run.details!.rnd.map((r) => -r);
-    const is = weightedFraction(logW, (i) => assigned[i] === 0);
-    assert.ok(Math.abs(is.p - TRUE_W0) < Z * is.se + 0.02, `IS-weighted mode weight ${is.p} +- ${is.se} vs ${TRUE_W0}`);
+    const is = weightedFraction(run.details!.rnd.map((r) => -r), (i) => assigned[i] === 0);
+    const is0 = weightedFraction((plain.details as RdsDetails).rnd.map((r) => -r), (i) => plainAssigned[i] === 0);
+    const pSe = Math.hypot(is.se, is0.se);
+    assert.ok(Math.abs(is.p - is0.p) < Z * pSe, `IS-weighted mode weight: trained ${is.p}, uncontrolled ${is0.p} (SE ${pSe})`);
+    assert.ok(Math.abs(trained.logZ) < 0.03 && Math.abs(is.p - TRUE_W0) < 0.03, `IS log Z ${trained.logZ} and weight ${is.p} near the truth (0, 2/3)`);
   } finally {
     run.samples?.dispose();
   }
