@@ -31,6 +31,7 @@ function tinyConfig(): LrdsExperimentConfig {
   c.train = { ...c.train, numTimeSteps: 4, numLayers: 2, channels: 8, steps: 2, batchSize: 16, numEvalParticles: 64 };
   c.sigmaSensitivity = { dim: 2, sigmaFactors: [1, 3], referenceWeights: [0.2] };
   c.modeWeightTable = { dims: [2], methods: ['gmm-lrds', 'lv-dds', 'lv-pis', 'smc'], smc: { numParticles: 32, numLevels: 3, numMcmcSteps: 1, stepSize: 0.01 } };
+  c.rings = { pointsPerRing: 4, mcmc: { chainsPerMode: 1, numWarmup: 5, numSteps: 5 }, numComponents: 3, methods: ['gmm-lrds'] };
   return c;
 }
 
@@ -42,6 +43,11 @@ test('a tiny configuration runs L1 and L2, shares their common rows, writes figu
   const l2 = results.modeWeightTable.runs.objects() as Record<string, unknown>[];
   assert.equal(l1.length, 2 + 1 + 1 + 1, 'LV-DDS x 2 sigma factors, GMM-LRDS in both panels, GMM-RDS at w_ref 0.2');
   assert.equal(l2.length, 4);
+  const l3 = results.rings!.runs.objects() as Record<string, unknown>[];
+  assert.deepEqual(l3.map((r) => r.method), ['exact samples', 'GMM-LRDS']);
+  const exact = l3[0];
+  assert.ok(Math.abs(Number(exact.radialRms) - 0.1) < 0.01, `exact ring thickness ${exact.radialRms}`);
+  assert.ok(Number(exact.ringWeightTv) < 0.05, `exact ring weights TV ${exact.ringWeightTv}`);
   const dds1 = l1.find((r) => r.series === 'LV-DDS' && r.x === 1)!;
   const dds2 = l2.find((r) => r.method === 'LV-DDS')!;
   assert.equal(dds1.modeWeight, dds2.modeWeight, 'L2 reuses the L1 row of LV-DDS at sigma_opt');
@@ -53,7 +59,7 @@ test('a tiny configuration runs L1 and L2, shares their common rows, writes figu
   const dir = mkdtempSync(join(tmpdir(), 'lrds-fig-'));
   try {
     const written = await writeLrdsFigures(results, dir);
-    for (const name of ['l1-sigma-sensitivity.svg', 'l1-sigma-sensitivity.png', 'l1-sigma-sensitivity-runs.csv', 'l2-mode-weight-table.svg', 'l2-mode-weight-table-summary.csv', 'run-info.json']) {
+    for (const name of ['l1-sigma-sensitivity.svg', 'l1-sigma-sensitivity.png', 'l1-sigma-sensitivity-runs.csv', 'l2-mode-weight-table.svg', 'l2-mode-weight-table-summary.csv', 'l3-rings.svg', 'l3-rings-runs.csv', 'run-info.json']) {
       assert.ok(existsSync(join(dir, name)) && written.includes(join(dir, name)), name);
     }
     const info = JSON.parse(readFileSync(join(dir, 'run-info.json'), 'utf8'));
@@ -69,6 +75,7 @@ test('same configuration and key give the same numbers', async () => {
   c.modeWeightTable.methods = ['gmm-lrds'];
   c.sigmaSensitivity.sigmaFactors = [1];
   c.sigmaSensitivity.referenceWeights = [0.7];
+  c.rings = null;
   const a = (await runLrdsExperiments(c)).modeWeightTable.runs.objects();
   const b = (await runLrdsExperiments(c)).modeWeightTable.runs.objects();
   const strip = (rows: object[]) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !/seconds/i.test(k))));
@@ -95,4 +102,5 @@ test('bad configuration names and fields fail with the option, the value and the
   bad((c) => (c.sigmaSensitivity.sigmaFactors = []), /option "sigmaSensitivity.sigmaFactors"/);
   bad((c) => (c.modeWeightTable.methods = ['dis' as 'smc']), /option "modeWeightTable.methods\[0\]"/);
   bad((c) => (c.mcmc.numSteps = 0), /option "mcmc.numSteps"/);
+  bad((c) => (c.rings!.methods = ['smc' as 'lv-dds']), /option "rings.methods\[0\]"/);
 });

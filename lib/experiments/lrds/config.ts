@@ -8,7 +8,8 @@
  *   weights replaced by (w_ref, 1 - w_ref));
  * - `modeWeightTable` (L2, a mini Table 2): the mode-weight error against d for GMM-LRDS, LV-DDS (sigma_opt),
  *   LV-PIS (sigma_opt / sqrt 5, in `full`) and SMC (Gaussian prior fitted to the MCMC data, a fixed linear
- *   tempering schedule, MALA moves).
+ *   tempering schedule, MALA moves);
+ * - `rings` (L3, the GMM part of Fig. 3): Rings with a J = 16 GMM reference, ring weights and ring thickness.
  * Every method gets the same local-MCMC data per (d, seed), the same network and the same training budget.
  *
  * `quick` runs `figures lrds --quick` in a few minutes on 2 shared CPU cores (d = 8 for L1, d in {4, 8, 16} for L2,
@@ -41,6 +42,15 @@ export interface ModeWeightTableConfig {
   smc: SmcBaselineSettings;
 }
 
+export interface RingsConfig {
+  /** Initial points per ring of the local MALA (one chain each). */
+  pointsPerRing: number;
+  mcmc: LocalMcmcSettings;
+  /** J of the GMM reference (full covariances, k-means++ seeding). */
+  numComponents: number;
+  methods: RdsMethod[];
+}
+
 export interface LrdsExperimentConfig {
   name: string;
   seed: number;
@@ -49,6 +59,8 @@ export interface LrdsExperimentConfig {
   train: RdsTrainSettings;
   sigmaSensitivity: SigmaSensitivityConfig;
   modeWeightTable: ModeWeightTableConfig;
+  /** L3 (Rings), or null to skip it. */
+  rings: RingsConfig | null;
 }
 
 const CONFIGS: Record<'quick' | 'full', LrdsExperimentConfig> = {
@@ -62,6 +74,8 @@ const CONFIGS: Record<'quick' | 'full', LrdsExperimentConfig> = {
     train: { numTimeSteps: 25, numLayers: 3, channels: 32, steps: 80, batchSize: 256, learningRate: 1e-2, numEvalParticles: 2048 },
     sigmaSensitivity: { dim: 8, sigmaFactors: [0.1, 0.3, 1, 3, 10], referenceWeights: [0.2, 0.8] },
     modeWeightTable: { dims: [4, 8, 16], methods: ['gmm-lrds', 'lv-dds', 'smc'], smc: { numParticles: 2048, numLevels: 64, numMcmcSteps: 8, stepSize: 0.01 } },
+    // 96 chains x (400 + 100) steps: 9 600 points
+    rings: { pointsPerRing: 32, mcmc: { chainsPerMode: 1, numWarmup: 400, numSteps: 100 }, numComponents: 16, methods: ['gmm-lrds', 'lv-dds'] },
   },
   full: {
     name: 'full',
@@ -72,6 +86,7 @@ const CONFIGS: Record<'quick' | 'full', LrdsExperimentConfig> = {
     train: { numTimeSteps: 100, numLayers: 4, channels: 64, steps: 4096, batchSize: 1024, learningRate: 3e-4, numEvalParticles: 8192 },
     sigmaSensitivity: { dim: 16, sigmaFactors: [0.1, 0.193, 0.373, 0.720, 1, 1.389, 2.683, 5.179, 10], referenceWeights: [0.1, 0.214, 0.329, 0.443, 0.557, 0.671, 0.786, 0.9] },
     modeWeightTable: { dims: [16, 32, 64], methods: ['gmm-lrds', 'lv-dds', 'lv-pis', 'smc'], smc: { numParticles: 1024, numLevels: 128, numMcmcSteps: 32, stepSize: 0.01 } },
+    rings: { pointsPerRing: 32, mcmc: { chainsPerMode: 1, numWarmup: 512, numSteps: 420 }, numComponents: 16, methods: ['gmm-lrds', 'lv-dds', 'lv-pis'] },
   },
 };
 
@@ -113,5 +128,15 @@ export function checkLrdsExperimentConfig(config: LrdsExperimentConfig): LrdsExp
   });
   for (const k of ['numParticles', 'numLevels', 'numMcmcSteps'] as const) checkInteger(fn, `modeWeightTable.smc.${k}`, table.smc?.[k]);
   checkNumber(fn, 'modeWeightTable.smc.stepSize', table.smc.stepSize, 'positive');
+  if (config.rings !== null) {
+    const r = config.rings ?? invalidOption(fn, 'rings', config.rings, 'L3 settings or null');
+    checkInteger(fn, 'rings.pointsPerRing', r.pointsPerRing);
+    checkInteger(fn, 'rings.numComponents', r.numComponents);
+    checkInteger(fn, 'rings.mcmc.chainsPerMode', r.mcmc?.chainsPerMode);
+    checkInteger(fn, 'rings.mcmc.numWarmup', r.mcmc.numWarmup, 0);
+    checkInteger(fn, 'rings.mcmc.numSteps', r.mcmc.numSteps);
+    if (!Array.isArray(r.methods) || r.methods.length === 0) invalidOption(fn, 'rings.methods', r.methods, 'a non-empty array');
+    r.methods.forEach((m, i) => RDS_METHODS.includes(m) || invalidOption(fn, `rings.methods[${i}]`, m, `one of ${RDS_METHODS.join(', ')}`));
+  }
   return config;
 }

@@ -62,6 +62,8 @@ export interface RdsMethodSettings {
   train: RdsTrainSettings;
   /** GMM-LRDS: covariance type of the fit (default 'diag', the reference's). */
   covarianceType?: MixtureCovarianceType;
+  /** GMM-LRDS: J components seeded by k-means++ (default: one per mode, started at the modes). */
+  numComponents?: number;
   /** GMM-LRDS: replace the fitted weights by these (the w_ref sweep, Fig. 1 right); default the fit's. */
   referenceWeights?: readonly number[];
   /** LV-DDS / LV-PIS: sigma / sigma_opt (the sigma sweep, Fig. 1 left); default 1. */
@@ -85,22 +87,39 @@ export function modeLocations(target: GaussianMixtureTarget): number[][] {
   return target.components.means.map((m) => Array.from(m));
 }
 
-/** Step 1: local MALA around the target's modes, and sigma_opt of the data. */
-export async function lrdsData(key: Key, target: GaussianMixtureTarget, settings: LocalMcmcSettings, signal?: AbortSignal): Promise<LrdsData> {
-  const modes = modeLocations(target);
+/**
+ * Step 1: local MALA around the known modes (default: the mixture's means; Rings: points on the rings), and
+ * sigma_opt of the data.
+ */
+export async function lrdsData(
+  key: Key,
+  target: Target,
+  settings: LocalMcmcSettings,
+  signal?: AbortSignal,
+  modes: number[][] = modeLocations(target as GaussianMixtureTarget),
+): Promise<LrdsData> {
   const run = await localMcmc(key, target, { modes, chainsPerMode: settings.chainsPerMode, numWarmup: settings.numWarmup, numSteps: settings.numSteps, signal });
   const scale = await sigmaOpt(run.samples);
   const assigned = await target.modes!.assign(run.samples);
-  return { samples: run.samples, modes, sigmaOpt: scale.sigma, acceptance: run.acceptance, dataModeWeights: modeWeights(assigned, modes.length) };
+  return { samples: run.samples, modes, sigmaOpt: scale.sigma, acceptance: run.acceptance, dataModeWeights: modeWeights(assigned, target.modes!.weights.length) };
 }
 
 export function disposeLrdsData(data: LrdsData): void {
   data.samples.dispose();
 }
 
-/** Step 2 for GMM-LRDS: the EM fit (J = number of modes, means_init = the modes, up to 1000 iterations). */
-export async function fitLrdsReference(data: LrdsData, covarianceType: MixtureCovarianceType = 'diag', signal?: AbortSignal): Promise<GaussianMixtureFit> {
-  return fitGaussianMixture(data.samples, { numComponents: data.modes.length, covarianceType, meansInit: data.modes, maxIter: 1000, signal });
+/**
+ * Step 2 for GMM-LRDS: the EM fit, up to 1000 iterations. Default J = the number of modes with means_init = the modes;
+ * with `numComponents` J (Rings: 16) the means are seeded by k-means++ from `key`.
+ */
+export async function fitLrdsReference(
+  data: LrdsData,
+  covarianceType: MixtureCovarianceType = 'diag',
+  signal?: AbortSignal,
+  components: { numComponents: number; key: Key } | null = null,
+): Promise<GaussianMixtureFit> {
+  const init = components === null ? { numComponents: data.modes.length, meansInit: data.modes } : components;
+  return fitGaussianMixture(data.samples, { ...init, covarianceType, maxIter: 1000, signal });
 }
 
 export interface RdsMethodRun {
@@ -131,7 +150,7 @@ export interface RdsMethodRun {
 /** Steps 2-4 for one method: the reference, the trained control, and the evaluation samples. */
 export async function runRdsMethod(
   key: Key,
-  target: GaussianMixtureTarget,
+  target: Target,
   method: RdsMethod,
   data: LrdsData,
   settings: RdsMethodSettings,
@@ -147,7 +166,8 @@ export async function runRdsMethod(
   let owned: GaussianMixtureTarget;
   if (method === 'gmm-lrds') {
     sde = vpSde();
-    const fitted = await fitLrdsReference(data, settings.covarianceType ?? 'diag', options.signal);
+    const components = settings.numComponents === undefined ? null : { numComponents: settings.numComponents, key: foldIn(key, 7) };
+    const fitted = await fitLrdsReference(data, settings.covarianceType ?? 'diag', options.signal, components);
     referenceWeights = settings.referenceWeights ? Array.from(settings.referenceWeights) : fitted.weights;
     if (referenceWeights.length !== fitted.weights.length) {
       invalidOption(fn, 'referenceWeights', settings.referenceWeights, `${fitted.weights.length} weights (one per component)`);
@@ -167,7 +187,7 @@ export async function runRdsMethod(
   try {
     const began = performance.now();
     const fitted = await trainRdsControl({
-      sde, reference, target: target as Target, control: net.asControl(), variables: net.variables, grid, batchSize: train.batchSize,
+      sde, reference, target, control: net.asControl(), variables: net.variables, grid, batchSize: train.batchSize,
       steps: train.steps, key: trainKey, optimizer: { learningRate: train.learningRate }, schedule: train.schedule, nonFinite: 'skip',
       signal: options.signal,
       onProgress: options.onProgress && ((p) => options.onProgress!(`${RDS_METHOD_LABELS[method]} step ${p.step}/${p.steps}: LV ${p.loss.toPrecision(3)}`)),
