@@ -1,5 +1,5 @@
 /**
- * The LRDS experiments (lib/experiments/lrds.ts): a tiny configuration runs L1 and L2 end to end and writes
+ * The LRDS experiments (lib/experiments/lrds.ts): a tiny configuration runs L1, L2 and L3 end to end and writes
  * well-formed figures and tables without leaking tensors; L1 and L2 share their common rows (same cell, same key,
  * same numbers); the same configuration gives the same numbers; the registry entry exists; bad configurations fail
  * clearly.
@@ -35,7 +35,7 @@ function tinyConfig(): LrdsExperimentConfig {
   return c;
 }
 
-test('a tiny configuration runs L1 and L2, shares their common rows, writes figures and tables, and leaves no tensor behind', async () => {
+test('a tiny configuration runs L1, L2 and L3, L1 and L2 share their common rows, figures and tables are written, no tensor is left behind', async () => {
   const before = tf.memory().numTensors;
   const results = await runLrdsExperiments(tinyConfig());
   assert.equal(tf.memory().numTensors, before);
