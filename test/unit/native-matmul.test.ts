@@ -361,6 +361,24 @@ describe('native OpenBLAS matmul on the wasm backend', { skip }, () => {
     assert.equal(loadSgemmAddon().addon?.getThreads(), 1);
   });
 
+  test('with 2 threads, small products run on one (same bits) and large ones on both; the setting stays 2', () => {
+    const a = operand([1024, 16]);
+    const b = operand([16, 64]);
+    const big = operand([512, 512]);
+    const small1 = tf.matMul(a.tensor, b.tensor).dataSync();
+    const big1 = tf.matMul(big.tensor, big.tensor).dataSync();
+    try {
+      assert.ok(enableNativeMatMul({ threads: 2 }).ok);
+      const small2 = tf.matMul(a.tensor, b.tensor).dataSync();
+      const big2 = tf.matMul(big.tensor, big.tensor).dataSync();
+      assert.equal(loadSgemmAddon().addon!.getThreads(), 2, 'the small product put the thread count back');
+      assert.deepEqual(Array.from(small2), Array.from(small1));
+      assert.deepEqual(Array.from(big2), Array.from(big1), 'OpenBLAS splits C between threads, not K');
+    } finally {
+      assert.ok(enableNativeMatMul({ threads: 1 }).ok);
+    }
+  });
+
   test('addon sgemm on Float32Array views honours alpha, beta, transposes and padded leading dimensions', () => {
     const blas = loadSgemmAddon().addon!;
     const [M, N, K, pad] = [4, 3, 5, 2];
