@@ -15,10 +15,11 @@
  *   `SamplingLabMlpDeltas`, inputs [dy, W1..W{L-1}, workspace], attrs {activation, sizes}:
  *       outputs [delta_0 .. delta_{L-2}, db_0 .. db_{L-1}], delta_l = dL/dz_l (delta_{L-1} = dy) and db_l its column
  *       sums: delta_{l-1} = (delta_l W_l^T) * act'(z_{l-1}).
- *   `SamplingLabMlpWeightGrad`, inputs {a, delta}, attrs {offset, rows, cols}: dW = A^T delta, with A the
- *       [rows, cols] matrix at element `offset` of a (x, or h_l inside the workspace).
- * The input gradient is delta_0 W_0^T (`tf.matMul` with the transpose flag). Each weight gradient is computed only
- * when tfjs asks for it, so an input-gradient `tf.grad(f)(x)` pays for no weight gradient.
+ *   `SamplingLabMlpWeightGrads`, inputs [x, workspace, delta_0 .. delta_{L-1}], attrs {offsets, rows, sizes}:
+ *       outputs dW_l = h_l^T delta_l for every l, h_0 = x and h_l the [rows, sizes[l]] matrix at element offsets[l]
+ *       of the workspace.
+ * The input gradient is delta_0 W_0^T (`tf.matMul` with the transpose flag). The weight gradients are computed,
+ * all in one kernel, only when tfjs asks for one of them, so an input-gradient `tf.grad(f)(x)` pays for none.
  *
  * First order only: the gradient is not itself differentiable. {@link canFuseMlp} therefore refuses while a
  * gradient is taken inside another (tfjs' gradient depth above 1: a loss holding an input-gradient, a
@@ -35,7 +36,7 @@ export const MAX_FUSED_MLP_LAYERS = 16;
 
 export const MLP_WORKSPACE_KERNEL = 'SamplingLabMlpWorkspace';
 export const MLP_DELTAS_KERNEL = 'SamplingLabMlpDeltas';
-export const MLP_WEIGHT_GRAD_KERNEL = 'SamplingLabMlpWeightGrad';
+export const MLP_WEIGHT_GRADS_KERNEL = 'SamplingLabMlpWeightGrads';
 
 /** The forward kernel's name for an MLP of `numLayers` dense layers. */
 export function mlpKernelName(numLayers: number): string {
@@ -50,6 +51,26 @@ function inputNames(numLayers: number): string[] {
 /** The layer sizes [s_0, ..., s_L] from the saved x and weights. */
 function layerSizes(x: tf.Tensor, weights: readonly tf.Tensor[]): number[] {
   return [x.shape[1] as number, ...weights.map((w) => w.shape[1] as number)];
+}
+
+interface EngineScopes {
+  state: { scopeStack: { id: number; track: tf.Tensor[] }[] };
+}
+
+/**
+ * Hand a tensor made inside tfjs' per-input gradient tidy to the enclosing scope (the backward pass's), as if it
+ * had been made there: it then outlives this input's gradient (a later input's gradient returns it) and is freed
+ * with the backward pass's other intermediates when no input asked for it (tfjs-core 4.x scope internals).
+ */
+function moveToParentScope(t: tf.Tensor): void {
+  const stack = (tf.engine() as unknown as EngineScopes).state.scopeStack;
+  const current = stack[stack.length - 1];
+  const parent = stack[stack.length - 2];
+  if (current == null || parent == null) return;
+  const i = current.track.indexOf(t);
+  if (i >= 0) current.track.splice(i, 1);
+  parent.track.push(t);
+  (t as unknown as { scopeId: number }).scopeId = parent.id;
 }
 
 function registerGradient(numLayers: number): void {
@@ -82,16 +103,24 @@ function registerGradient(numLayers: number): void {
         hiddenOffsets.push(offset);
         offset += n * sizes[l];
       }
+      // every weight gradient in one kernel, at the first request: the others wait in the backward pass's scope
+      let weightGrads: tf.Tensor[] | null = null;
+      const weightGrad = (l: number): tf.Tensor => {
+        if (weightGrads == null) {
+          weightGrads = tf.engine().runKernel(
+            MLP_WEIGHT_GRADS_KERNEL,
+            [x, workspace, ...deltas] as unknown as tf.NamedTensorMap,
+            { offsets: hiddenOffsets, rows: n, sizes },
+          ) as tf.Tensor[];
+          weightGrads.forEach((g, k) => k !== l && moveToParentScope(g));
+        }
+        return weightGrads[l];
+      };
       const grads: Record<string, () => tf.Tensor> = {
         x: () => tf.matMul(deltas[0], weights[0], false, true),
       };
       for (let l = 0; l < numLayers; l++) {
-        grads[`W${l}`] = () =>
-          tf.engine().runKernel(
-            MLP_WEIGHT_GRAD_KERNEL,
-            { a: l === 0 ? x : workspace, delta: deltas[l] },
-            { offset: hiddenOffsets[l], rows: n, cols: sizes[l] },
-          ) as tf.Tensor;
+        grads[`W${l}`] = () => weightGrad(l);
         grads[`b${l}`] = () => biasGrads[l];
       }
       return grads;

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  FUSED_MLP_ACTIVATIONS, MAX_FUSED_MLP_LAYERS, MLP_DELTAS_KERNEL, MLP_WORKSPACE_KERNEL, MLP_WEIGHT_GRAD_KERNEL, mlpKernelName,
+  FUSED_MLP_ACTIVATIONS, MAX_FUSED_MLP_LAYERS, MLP_DELTAS_KERNEL, MLP_WORKSPACE_KERNEL, MLP_WEIGHT_GRADS_KERNEL, mlpKernelName,
   type FusedMlpActivation,
 } from './fusedMlp.js';
 import type { SgemmAddon, WasmBackend } from './nativeMatMul.js';
@@ -118,18 +118,19 @@ function deltasKernel(blas: Blas): tf.KernelFunc {
   }) as unknown as tf.KernelFunc;
 }
 
-function weightGradKernel(blas: Blas): tf.KernelFunc {
+function weightGradsKernel(blas: Blas): tf.KernelFunc {
   return ((args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
-    const { a, delta } = args.inputs;
-    const offset = Number(args.attrs?.offset);
+    const [x, workspace, ...deltas] = Object.values(args.inputs);
+    const offsets = args.attrs?.offsets as number[];
     const rows = Number(args.attrs?.rows);
-    const cols = Number(args.attrs?.cols);
-    const outCols = delta.shape[1];
-    const out = backend.makeOutput([cols, outCols], 'float32');
-    gemm(blas, backend, true, false, cols, outCols, rows, offsetOf(backend, a) + 4 * offset, offsetOf(backend, delta),
-      offsetOf(backend, out));
-    return out;
+    const sizes = args.attrs?.sizes as number[];
+    const outs = deltas.map((_, l) => backend.makeOutput([sizes[l], sizes[l + 1]], 'float32'));
+    deltas.forEach((delta, l) => {
+      const a = l === 0 ? offsetOf(backend, x) : offsetOf(backend, workspace) + 4 * offsets[l];
+      gemm(blas, backend, true, false, sizes[l], sizes[l + 1], rows, a, offsetOf(backend, delta), offsetOf(backend, outs[l]));
+    });
+    return outs;
   }) as unknown as tf.KernelFunc;
 }
 
@@ -143,7 +144,7 @@ export function enableNativeMlp(blas: Blas): void {
   }
   tf.registerKernel({ kernelName: MLP_WORKSPACE_KERNEL, backendName: 'wasm', kernelFunc: workspaceKernel as unknown as tf.KernelFunc });
   tf.registerKernel({ kernelName: MLP_DELTAS_KERNEL, backendName: 'wasm', kernelFunc: deltasKernel(blas) });
-  tf.registerKernel({ kernelName: MLP_WEIGHT_GRAD_KERNEL, backendName: 'wasm', kernelFunc: weightGradKernel(blas) });
+  tf.registerKernel({ kernelName: MLP_WEIGHT_GRADS_KERNEL, backendName: 'wasm', kernelFunc: weightGradsKernel(blas) });
   registered = true;
 }
 
@@ -153,7 +154,7 @@ export function disableNativeMlp(): boolean {
   for (let l = 1; l <= MAX_FUSED_MLP_LAYERS; l++) tf.unregisterKernel(mlpKernelName(l), 'wasm');
   tf.unregisterKernel(MLP_WORKSPACE_KERNEL, 'wasm');
   tf.unregisterKernel(MLP_DELTAS_KERNEL, 'wasm');
-  tf.unregisterKernel(MLP_WEIGHT_GRAD_KERNEL, 'wasm');
+  tf.unregisterKernel(MLP_WEIGHT_GRADS_KERNEL, 'wasm');
   registered = false;
   return true;
 }
