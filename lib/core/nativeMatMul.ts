@@ -89,8 +89,14 @@ let addon: SgemmAddon | null = null;
 let originals: { batch: tf.KernelConfig; fused: tf.KernelConfig | null } | null = null;
 let enabledDetail = '';
 
-/** Load the addon once; null (and the reason) when it is not built or does not load. */
-export function loadSgemmAddon(): { addon: SgemmAddon | null; reason: string } {
+/**
+ * Load the addon once; null (and the reason) when it is not built or does not load. `threads` is the count the
+ * caller will ask for: when it is 1 and OPENBLAS_NUM_THREADS is unset, OpenBLAS is loaded with that variable set to 1
+ * (then restored), so that it starts no worker threads. Started workers keep polling between calls
+ * (sched_yield) even after openblas_set_num_threads(1), on a core the single-threaded work could use; a later
+ * setThreads(n) still starts n.
+ */
+export function loadSgemmAddon(threads = 1): { addon: SgemmAddon | null; reason: string } {
   if (addon != null) return { addon, reason: '' };
   if (!existsSync(NATIVE_ADDON_PATH)) {
     return {
@@ -98,12 +104,16 @@ export function loadSgemmAddon(): { addon: SgemmAddon | null; reason: string } {
       reason: 'build/native/sgemm.node is not built (`node scripts/build-native.mjs`; needs gcc and `apt-get install libopenblas-dev`)',
     };
   }
+  const setEnv = threads === 1 && process.env.OPENBLAS_NUM_THREADS == null;
+  if (setEnv) process.env.OPENBLAS_NUM_THREADS = '1';
   try {
     addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as SgemmAddon;
     return { addon, reason: '' };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     return { addon: null, reason: `build/native/sgemm.node did not load: ${msg.split('\n')[0]}` };
+  } finally {
+    if (setEnv) delete process.env.OPENBLAS_NUM_THREADS;
   }
 }
 
@@ -133,7 +143,7 @@ export function enableNativeMatMul(options: NativeMatMulOptions = {}): NativeMat
   if (active !== 'wasm') {
     return { ok: false, detail: `native OpenBLAS matmul is for the wasm backend; the active backend is '${active}'` };
   }
-  const loaded = loadSgemmAddon();
+  const loaded = loadSgemmAddon(threads);
   if (loaded.addon == null) return { ok: false, detail: loaded.reason };
   const blas = loaded.addon;
   const info = blas.info();
