@@ -40,7 +40,7 @@ function parseJsonLine(line: string): Record<string, unknown> | null {
 export function runIsolated(
   script: string,
   args: readonly string[],
-  options: { echo?: boolean; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { echo?: boolean; env?: NodeJS.ProcessEnv; cwd?: string; pin?: number } = {},
 ): Promise<IsolatedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'sampling-lab-rss-'));
   const rssFile = join(dir, 'rss.json');
@@ -48,7 +48,12 @@ export function runIsolated(
   // tsx by its resolved URL, so that a child may run in another working directory
   const tsx = import.meta.resolve('tsx');
   const preload = pathToFileURL(join(here, 'peakRssAtExit.mjs')).href;
-  const child = spawn(process.execPath, ['--import', tsx, '--import', preload, script, ...args], {
+  const nodeArgs = ['--import', tsx, '--import', preload, script, ...args];
+  // --pin: the child on one CPU (taskset), as the peer is, so both sides of a ratio run on the same core
+  const [command, commandArgs] = options.pin == null
+    ? [process.execPath, nodeArgs]
+    : ['taskset', ['-c', String(options.pin), process.execPath, ...nodeArgs]];
+  const child = spawn(command, commandArgs, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env, SAMPLING_LAB_PEAK_RSS_FILE: rssFile },
     stdio: ['ignore', 'pipe', 'inherit'],

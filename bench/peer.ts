@@ -15,13 +15,16 @@ export interface PeerRow {
   ms: number;
 }
 
-export function runPeer(python: string, quick: boolean, log?: (line: string) => void, threads = 1): Map<string, PeerRow> | string {
+export function runPeer(python: string, quick: boolean, log?: (line: string) => void, threads = 1, pin?: number): Map<string, PeerRow> | string {
   if (!existsSync(python)) return `${python} not found`;
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return `torch is not importable by ${python} (Debian: apt-get install python3-torch)`;
   const n = String(threads);
   const args = [join(here, 'torch_peer.py'), '--threads', n, ...(quick ? ['--quick'] : [])];
-  const res = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n } });
+  const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n };
+  const res = pin == null
+    ? spawnSync(python, args, { encoding: 'utf8', env })
+    : spawnSync('taskset', ['-c', String(pin), python, ...args], { encoding: 'utf8', env });
   if (res.status !== 0) return `torch_peer.py failed: ${res.stderr.slice(-500)}`;
   const rows = new Map<string, PeerRow>();
   for (const line of res.stdout.split('\n')) {

@@ -13,6 +13,8 @@
  *   --noise N, --record-baseline, --check
  *   --threads N               N threads on both sides (OpenBLAS for ours, torch.set_num_threads for the peer;
  *                             default 1, the stable comparison; tfjs-wasm's own kernels stay single-threaded)
+ *   --pin CPU                 run our children and the peer on that CPU (`taskset -c`), so that both sides of each
+ *                             ratio share one core (with one thread; the scheduler otherwise moves them)
  *                             the regression check against bench/baseline.json (bench/check.ts)
  *   --only <a,b>              a subset of the workloads (or, with --cells, of the cells)
  */
@@ -49,6 +51,8 @@ export interface BenchOptions {
   noise: number;
   /** Threads for both sides: OpenBLAS threads for ours (SAMPLING_LAB_BLAS_THREADS), torch's for the peer. */
   threads: number;
+  /** Run both sides on this CPU (`taskset -c`), or anywhere (undefined). */
+  pin?: number;
   check: boolean;
   recordBaseline: boolean;
   log: (line: string) => void;
@@ -57,8 +61,8 @@ export interface BenchOptions {
 const CHILD = join(REPO_ROOT, 'bench', 'child.ts');
 
 /** Run one child (bench/child.ts); prints its backend line the first time, returns its row with peakRssMb. */
-async function runChild(args: string[], state: { headerShown: boolean }, log: (line: string) => void): Promise<Record<string, unknown> | null> {
-  const run = await runIsolated(CHILD, args);
+async function runChild(args: string[], state: { headerShown: boolean }, log: (line: string) => void, pin?: number): Promise<Record<string, unknown> | null> {
+  const run = await runIsolated(CHILD, args, { pin });
   const [header, ...rows] = run.lines;
   if (header && !state.headerShown) {
     log(JSON.stringify(header));
@@ -80,7 +84,7 @@ async function runWorkloadsIsolated(opts: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const name of opts.only) {
     const args = ['workload', name, ...(opts.quick ? ['--quick'] : []), ...(opts.backend ? ['--backend', opts.backend] : [])];
-    const row = await runChild(args, state, opts.log);
+    const row = await runChild(args, state, opts.log, opts.pin);
     if (row) rows.push(row as unknown as BenchRow);
   }
   return rows;
@@ -88,7 +92,7 @@ async function runWorkloadsIsolated(opts: BenchOptions): Promise<BenchRow[]> {
 
 /** Our rows against one peer run: the ratio lines. */
 function ratiosAgainstPeer(rows: readonly BenchRow[], opts: BenchOptions): RatioRow[] | string {
-  const peer = runPeer(opts.python, opts.quick, opts.log, opts.threads);
+  const peer = runPeer(opts.python, opts.quick, opts.log, opts.threads, opts.pin);
   if (typeof peer === 'string') return peer;
   const out: RatioRow[] = [];
   for (const row of rows) {
@@ -212,6 +216,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case '--warmup':
       case '--noise':
       case '--threads':
+      case '--pin':
       case '--figures':
         [value, i] = valueOf(a, i);
         if (name === '--only') only = value;
@@ -220,6 +225,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         else if (name === '--warmup') opts.warmup = positiveInteger(name, value, 0);
         else if (name === '--noise') opts.noise = positiveInteger(name, value, 3);
         else if (name === '--threads') opts.threads = positiveInteger(name, value, 1);
+        else if (name === '--pin') opts.pin = positiveInteger(name, value, 0);
         else if (name === '--figures') {
           if (!value || value.startsWith('--')) throw new Error(`bench: option "--figures" = "${value}", expected a paper id (as in \`figures <paper>\`)`);
           opts.figures = value;
@@ -231,7 +237,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       default:
         throw new Error(
           `bench: unknown option "${a}", expected --quick, --vs-torch, --only <names>, --backend <name>, --python <path>, ` +
-            '--cells [--reps N] [--warmup N], --profile [cell], --figures <paper>, --noise N, --threads N, --record-baseline, --check',
+            '--cells [--reps N] [--warmup N], --profile [cell], --figures <paper>, --noise N, --threads N, --pin CPU, --record-baseline, --check',
         );
     }
   }
