@@ -9,21 +9,20 @@
  * beta2, lrT, epsT, weightDecay}; outputs the k new parameters.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SgemmAddon, WasmBackend } from './nativeMatMul.js';
+import type { FullSgemmAddon } from './nativeMatMul.js';
+import { heapOffset, type NativeKernelArgs, type WasmBackend } from './wasmHeap.js';
 
 export const ADAM_KERNEL = 'SamplingLabAdam';
 
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
-
-function adamKernel(blas: Required<SgemmAddon>): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+function adamKernel(blas: FullSgemmAddon): tf.KernelFunc {
+  return ((args: NativeKernelArgs) => {
     const backend = args.backend as WasmBackend;
     const list = Object.values(args.inputs);
     const k = list.length / 2;
     const thetas = list.slice(0, k);
     const grads = list.slice(k);
     const outs = thetas.map((t) => backend.makeOutput(t.shape, 'float32'));
-    const offsets = (ts: tf.TensorInfo[]) => Uint32Array.from(ts, (t) => backend.dataIdMap.get(t.dataId).memoryOffset);
+    const offsets = (ts: tf.TensorInfo[]) => Uint32Array.from(ts, (t) => heapOffset(backend, t));
     const a = args.attrs as { m: Float32Array; v: Float32Array; beta1: number; beta2: number; lrT: number; epsT: number; weightDecay: number };
     blas.adam(backend.wasm.HEAPU8, offsets(thetas), offsets(grads), offsets(outs),
       Uint32Array.from(thetas, (t) => tf.util.sizeFromShape(t.shape)), a.m, a.v, a.beta1, a.beta2, a.lrT, a.epsT, a.weightDecay);
@@ -32,7 +31,7 @@ function adamKernel(blas: Required<SgemmAddon>): tf.KernelFunc {
 }
 
 /** Register the kernel for wasm (idempotent). */
-export function enableNativeAdam(blas: Required<SgemmAddon>): void {
+export function enableNativeAdam(blas: FullSgemmAddon): void {
   if (tf.getKernel(ADAM_KERNEL, 'wasm') == null) {
     tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: adamKernel(blas) });
   }

@@ -18,33 +18,27 @@
  * handle (other dtypes, broadcast or per-row conditions) go to the original kernels.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SgemmAddon, WasmBackend } from './nativeMatMul.js';
-
-type Blas = Required<SgemmAddon>;
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
+import type { FullSgemmAddon } from './nativeMatMul.js';
+import { heapOffset, type NativeKernelArgs, type WasmBackend } from './wasmHeap.js';
 
 /** native/elementwise.c's codes for `activate`. */
 const UNARY_CODES = { Exp: 10, Tanh: 11 } as const;
 
-function offsetOf(backend: WasmBackend, t: tf.TensorInfo): number {
-  return backend.dataIdMap.get(t.dataId).memoryOffset;
-}
-
-function nativeUnary(blas: Blas, code: number, original: tf.KernelFunc): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+function nativeUnary(blas: FullSgemmAddon, code: number, original: tf.KernelFunc): tf.KernelFunc {
+  return ((args: NativeKernelArgs) => {
     const { x } = args.inputs;
     if (x.dtype !== 'float32') return original(args as never);
     const backend = args.backend as WasmBackend;
     const out = backend.makeOutput(x.shape, 'float32');
-    blas.activate(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), tf.util.sizeFromShape(x.shape), code);
+    blas.activate(backend.wasm.HEAPU8, heapOffset(backend, x), heapOffset(backend, out), tf.util.sizeFromShape(x.shape), code);
     return out;
   }) as unknown as tf.KernelFunc;
 }
 
 const FOUR_BYTES = new Set(['float32', 'int32']);
 
-function nativeSelect(blas: Blas, original: tf.KernelFunc): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+function nativeSelect(blas: FullSgemmAddon, original: tf.KernelFunc): tf.KernelFunc {
+  return ((args: NativeKernelArgs) => {
     const { condition, t, e } = args.inputs;
     const size = tf.util.sizeFromShape(t.shape);
     // one condition per element only: tfjs' row-condition form (rank-1 condition, higher-rank t) stays on the
@@ -54,8 +48,8 @@ function nativeSelect(blas: Blas, original: tf.KernelFunc): tf.KernelFunc {
     if (!handled) return original(args as never);
     const backend = args.backend as WasmBackend;
     const out = backend.makeOutput(t.shape, t.dtype);
-    blas.select(backend.wasm.HEAPU8, offsetOf(backend, condition), offsetOf(backend, t), offsetOf(backend, e),
-      offsetOf(backend, out), size);
+    blas.select(backend.wasm.HEAPU8, heapOffset(backend, condition), heapOffset(backend, t), heapOffset(backend, e),
+      heapOffset(backend, out), size);
     return out;
   }) as unknown as tf.KernelFunc;
 }
@@ -76,8 +70,8 @@ function operandKind(shape: number[], out: number[]): 0 | 1 | 2 | null {
   return null;
 }
 
-function nativeBinary(blas: Blas, op: number, original: tf.KernelFunc): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+function nativeBinary(blas: FullSgemmAddon, op: number, original: tf.KernelFunc): tf.KernelFunc {
+  return ((args: NativeKernelArgs) => {
     const { a, b } = args.inputs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original(args as never);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -87,7 +81,7 @@ function nativeBinary(blas: Blas, op: number, original: tf.KernelFunc): tf.Kerne
     if (n === 0 || aKind == null || bKind == null || (aKind !== 0 && bKind !== 0)) return original(args as never);
     const backend = args.backend as WasmBackend;
     const out = backend.makeOutput(outShape, 'float32');
-    blas.binary(backend.wasm.HEAPU8, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out), n,
+    blas.binary(backend.wasm.HEAPU8, heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out), n,
       outShape.length === 0 ? 1 : outShape[outShape.length - 1], aKind, bKind, op);
     return out;
   }) as unknown as tf.KernelFunc;
@@ -96,7 +90,7 @@ function nativeBinary(blas: Blas, op: number, original: tf.KernelFunc): tf.Kerne
 let originals: tf.KernelConfig[] | null = null;
 
 /** Replace the wasm kernels above (idempotent); false when none was found. */
-export function enableNativeElementwise(blas: Blas): boolean {
+export function enableNativeElementwise(blas: FullSgemmAddon): boolean {
   if (originals != null) return true;
   const replacements: Record<string, (original: tf.KernelFunc) => tf.KernelFunc> = {
     Exp: (o) => nativeUnary(blas, UNARY_CODES.Exp, o),

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FAST_TRANSPOSE_FLAGS } from './ops.js';
 import { disableNativeMlp, enableNativeMlp } from './nativeMlp.js';
+import { heapOffset, type WasmBackend } from './wasmHeap.js';
 import { disableNativeElementwise, enableNativeElementwise } from './nativeElementwise.js';
 import { disableNativeAdam, enableNativeAdam } from './nativeAdam.js';
 import { disableNativeCoupling, enableNativeCoupling } from './nativeCoupling.js';
@@ -56,6 +57,9 @@ export interface SgemmAddon {
   info(): { config: string; corename: string; parallel: string; threads: number; procs: number };
 }
 
+/** The addon with every export: what the kernels past the matmuls need (an addon built before them has fewer). */
+export type FullSgemmAddon = Required<SgemmAddon>;
+
 export interface NativeMatMulStatus {
   ok: boolean;
   /** What was enabled (BLAS build, core, threads), or why not. */
@@ -68,17 +72,6 @@ export interface NativeMatMulOptions {
 }
 
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../build/native/sgemm.node', import.meta.url));
-
-/** The slice of tfjs-backend-wasm's BackendWasm used here. */
-export interface WasmTensorData {
-  memoryOffset: number;
-  shape: number[];
-}
-export interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: tf.DataId): WasmTensorData };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
 
 type KernelArgs = { inputs: Record<string, tf.TensorInfo | undefined>; backend: unknown; attrs?: Record<string, unknown> };
 
@@ -163,10 +156,10 @@ export function enableNativeMatMul(options: NativeMatMulOptions = {}): NativeMat
   const elementwise = typeof blas.binary === 'function' && typeof blas.adam === 'function' &&
     typeof blas.coupling === 'function' && process.env.SAMPLING_LAB_NATIVE_ELEMENTWISE !== '0';
   if (elementwise) {
-    enableNativeMlp(blas as Required<SgemmAddon>);
-    enableNativeElementwise(blas as Required<SgemmAddon>);
-    enableNativeAdam(blas as Required<SgemmAddon>);
-    enableNativeCoupling(blas as Required<SgemmAddon>);
+    enableNativeMlp(blas as FullSgemmAddon);
+    enableNativeElementwise(blas as FullSgemmAddon);
+    enableNativeAdam(blas as FullSgemmAddon);
+    enableNativeCoupling(blas as FullSgemmAddon);
   }
   const kernels = (originals.fused != null ? 'BatchMatMul and _FusedMatMul' : 'BatchMatMul') +
     (elementwise ? ', fused MLPs and elementwise kernels (Exp, Tanh, Select, Add, Sub, Multiply), RealNVP couplings, Adam' : '');
@@ -279,10 +272,10 @@ function runNative(
   transposeA: boolean, transposeB: boolean, bias: tf.TensorInfo | null, activation: number, alpha: number,
 ): tf.TensorInfo {
   const out = backend.makeOutput(plan.outShape, 'float32');
-  const aBase = backend.dataIdMap.get(a.dataId).memoryOffset;
-  const bBase = backend.dataIdMap.get(b.dataId).memoryOffset;
-  const cBase = backend.dataIdMap.get(out.dataId).memoryOffset;
-  const biasOffset = bias == null ? -1 : backend.dataIdMap.get(bias.dataId).memoryOffset;
+  const aBase = heapOffset(backend, a);
+  const bBase = heapOffset(backend, b);
+  const cBase = heapOffset(backend, out);
+  const biasOffset = bias == null ? -1 : heapOffset(backend, bias);
   const biasLength = bias == null ? 0 : tf.util.sizeFromShape(bias.shape);
   const batches = plan.aIndex.length;
   let { M } = plan;

@@ -13,9 +13,8 @@ import {
   FUSED_MLP_ACTIVATIONS, MAX_FUSED_MLP_LAYERS, MLP_DELTAS_KERNEL, MLP_WORKSPACE_KERNEL, MLP_WEIGHT_GRADS_KERNEL, mlpKernelName,
   type FusedMlpActivation,
 } from './fusedMlp.js';
-import type { SgemmAddon, WasmBackend } from './nativeMatMul.js';
-
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
+import type { FullSgemmAddon } from './nativeMatMul.js';
+import { heapOffset, type NativeKernelArgs, type WasmBackend } from './wasmHeap.js';
 
 function activationCode(attrs: Record<string, unknown> | undefined): number {
   const name = String(attrs?.activation);
@@ -26,24 +25,17 @@ function activationCode(attrs: Record<string, unknown> | undefined): number {
   return code;
 }
 
-/** Byte offset of a tensor's data on the wasm heap. */
-function offsetOf(backend: WasmBackend, t: tf.TensorInfo): number {
-  return backend.dataIdMap.get(t.dataId).memoryOffset;
-}
-
 /** C = op(A) op(B) (+ bias) for one contiguous product at byte offsets (a one-item sgemmBatch). */
 function gemm(
-  blas: SgemmAddon, backend: WasmBackend, tA: boolean, tB: boolean, M: number, N: number, K: number,
+  blas: FullSgemmAddon, backend: WasmBackend, tA: boolean, tB: boolean, M: number, N: number, K: number,
   a: number, b: number, c: number, bias = -1,
 ): void {
   blas.sgemmBatch(tA, tB, M, N, K, backend.wasm.HEAPU8, Uint32Array.of(a), Uint32Array.of(b), Uint32Array.of(c),
     bias, bias < 0 ? 0 : N, 0, 0);
 }
 
-type Blas = Required<SgemmAddon>;
-
-function forwardKernel(blas: Blas, numLayers: number): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+function forwardKernel(blas: FullSgemmAddon, numLayers: number): tf.KernelFunc {
+  return ((args: NativeKernelArgs) => {
     const backend = args.backend as WasmBackend;
     const code = activationCode(args.attrs);
     const { x } = args.inputs;
@@ -59,14 +51,14 @@ function forwardKernel(blas: Blas, numLayers: number): tf.KernelFunc {
     }
     // allocate first: an allocation can grow (and move) the heap view, not the offsets
     const y = backend.makeOutput([n, sizes[numLayers]], 'float32');
-    const ws = offsetOf(backend, workspace);
-    let input = offsetOf(backend, x);
+    const ws = heapOffset(backend, workspace);
+    let input = heapOffset(backend, x);
     let at = ws;
     for (let l = 0; l < numLayers; l++) {
       const last = l === numLayers - 1;
-      const z = last ? offsetOf(backend, y) : at;
-      gemm(blas, backend, false, false, n, sizes[l + 1], sizes[l], input, offsetOf(backend, weights[l]), z,
-        offsetOf(backend, biases[l]));
+      const z = last ? heapOffset(backend, y) : at;
+      gemm(blas, backend, false, false, n, sizes[l + 1], sizes[l], input, heapOffset(backend, weights[l]), z,
+        heapOffset(backend, biases[l]));
       if (!last) {
         const h = z + 4 * n * sizes[l + 1];
         blas.activate(backend.wasm.HEAPU8, z, h, n * sizes[l + 1], code);
@@ -78,12 +70,12 @@ function forwardKernel(blas: Blas, numLayers: number): tf.KernelFunc {
   }) as unknown as tf.KernelFunc;
 }
 
-function workspaceKernel(args: KernelArgs): tf.TensorInfo {
+function workspaceKernel(args: NativeKernelArgs): tf.TensorInfo {
   return (args.backend as WasmBackend).makeOutput([Number(args.attrs?.size)], 'float32');
 }
 
-function deltasKernel(blas: Blas): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+function deltasKernel(blas: FullSgemmAddon): tf.KernelFunc {
+  return ((args: NativeKernelArgs) => {
     const backend = args.backend as WasmBackend;
     const code = activationCode(args.attrs);
     const sizes = args.attrs?.sizes as number[];
@@ -97,29 +89,29 @@ function deltasKernel(blas: Blas): tf.KernelFunc {
     const biasGrads = Array.from({ length: numLayers }, (_, l) => backend.makeOutput([sizes[l + 1]], 'float32'));
     // z_l's byte offset in the workspace
     const zOffsets: number[] = [];
-    let at = offsetOf(backend, workspace);
+    let at = heapOffset(backend, workspace);
     for (let l = 1; l < numLayers; l++) {
       zOffsets.push(at);
       at += 8 * n * sizes[l];
     }
-    let delta = offsetOf(backend, dy);
+    let delta = heapOffset(backend, dy);
     for (let l = numLayers - 1; l >= 1; l--) {
       // delta_{l-1} = (delta_l W_l^T) * act'(z_{l-1}), the product written in place then scaled
-      const out = offsetOf(backend, deltas[l - 1]);
-      gemm(blas, backend, false, true, n, sizes[l], sizes[l + 1], delta, offsetOf(backend, weights[l - 1]), out);
+      const out = heapOffset(backend, deltas[l - 1]);
+      gemm(blas, backend, false, true, n, sizes[l], sizes[l + 1], delta, heapOffset(backend, weights[l - 1]), out);
       blas.activationVjp(backend.wasm.HEAPU8, out, zOffsets[l - 1], out, n * sizes[l], code);
       delta = out;
     }
-    const allDeltas = [...deltas.map((d) => offsetOf(backend, d)), offsetOf(backend, dy)];
+    const allDeltas = [...deltas.map((d) => heapOffset(backend, d)), heapOffset(backend, dy)];
     for (let l = 0; l < numLayers; l++) {
-      blas.columnSums(backend.wasm.HEAPU8, allDeltas[l], n, sizes[l + 1], offsetOf(backend, biasGrads[l]));
+      blas.columnSums(backend.wasm.HEAPU8, allDeltas[l], n, sizes[l + 1], heapOffset(backend, biasGrads[l]));
     }
     return [...deltas, ...biasGrads];
   }) as unknown as tf.KernelFunc;
 }
 
-function weightGradsKernel(blas: Blas): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+function weightGradsKernel(blas: FullSgemmAddon): tf.KernelFunc {
+  return ((args: NativeKernelArgs) => {
     const backend = args.backend as WasmBackend;
     const [x, workspace, ...deltas] = Object.values(args.inputs);
     const offsets = args.attrs?.offsets as number[];
@@ -127,8 +119,8 @@ function weightGradsKernel(blas: Blas): tf.KernelFunc {
     const sizes = args.attrs?.sizes as number[];
     const outs = deltas.map((_, l) => backend.makeOutput([sizes[l], sizes[l + 1]], 'float32'));
     deltas.forEach((delta, l) => {
-      const a = l === 0 ? offsetOf(backend, x) : offsetOf(backend, workspace) + 4 * offsets[l];
-      gemm(blas, backend, true, false, sizes[l], sizes[l + 1], rows, a, offsetOf(backend, delta), offsetOf(backend, outs[l]));
+      const a = l === 0 ? heapOffset(backend, x) : heapOffset(backend, workspace) + 4 * offsets[l];
+      gemm(blas, backend, true, false, sizes[l], sizes[l + 1], rows, a, heapOffset(backend, delta), heapOffset(backend, outs[l]));
     });
     return outs;
   }) as unknown as tf.KernelFunc;
@@ -137,7 +129,7 @@ function weightGradsKernel(blas: Blas): tf.KernelFunc {
 let registered = false;
 
 /** Register the fused-MLP kernels for the wasm backend on `blas` (idempotent). */
-export function enableNativeMlp(blas: Blas): void {
+export function enableNativeMlp(blas: FullSgemmAddon): void {
   if (registered) return;
   for (let l = 1; l <= MAX_FUSED_MLP_LAYERS; l++) {
     tf.registerKernel({ kernelName: mlpKernelName(l), backendName: 'wasm', kernelFunc: forwardKernel(blas, l) });
