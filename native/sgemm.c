@@ -213,8 +213,7 @@ static void apply_activation(float *c, size_t n, int activation, float alpha) {
   }
 }
 
-/* The thread count setThreads asked for, and the size (multiply-adds) below which a product runs on one thread. */
-static int configuredThreads = 1;
+/* The size (multiply-adds) below which a product runs on one thread. */
 #define SMALL_PRODUCT 8388608.0
 
 static napi_value js_sgemm_batch(napi_env env, napi_callback_info info) {
@@ -280,7 +279,8 @@ static napi_value js_sgemm_batch(napi_env env, napi_callback_info info) {
   /* Small products run on one thread whatever setThreads asked: OpenBLAS's own threshold still splits products of a
      few million multiply-adds, where waking the other threads costs more than it saves (a RealNVP step of 1024 x 16
      x 64 products took twice as long on 2 threads as on 1). Same arithmetic either way: OpenBLAS splits C, not K. */
-  const int single = configuredThreads > 1 && (double)M * (double)N * (double)K < SMALL_PRODUCT;
+  const int threads = openblas_get_num_threads();
+  const int single = threads > 1 && (double)M * (double)N * (double)K < SMALL_PRODUCT;
   if (single) openblas_set_num_threads(1);
   for (size_t i = 0; i < nc; i++) {
     float *c = (float *)(heap + co[i]);
@@ -306,7 +306,7 @@ static napi_value js_sgemm_batch(napi_env env, napi_callback_info info) {
     }
     apply_activation(c, (size_t)(M * N), (int)activation, (float)activationAlpha);
   }
-  if (single) openblas_set_num_threads(configuredThreads);
+  if (single) openblas_set_num_threads(threads);
   return NULL;
 }
 
@@ -321,7 +321,6 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
     return NULL;
   }
   openblas_set_num_threads((int)n);
-  configuredThreads = (int)n;
   return NULL;
 }
 
