@@ -13,6 +13,7 @@
  * another, and the mask must be a constant (it gets no gradient).
  */
 import * as tf from '@tensorflow/tfjs';
+import { insideNestedGradient } from './ops.js';
 
 export const COUPLING_KERNEL = 'SamplingLabAffineCoupling';
 export const COUPLING_GRAD_KERNEL = 'SamplingLabAffineCouplingGrad';
@@ -42,7 +43,7 @@ tf.registerGradient({
 
 /** Whether {@link fusedCoupling} can run now (kernel registered, float32, no gradient inside a gradient). */
 export function canFuseCoupling(...tensors: tf.Tensor[]): boolean {
-  if ((tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 1) return false;
+  if (insideNestedGradient()) return false;
   if (tf.getKernel(COUPLING_KERNEL, tf.getBackend()) == null) return false;
   return tensors.every((t) => t.dtype === 'float32');
 }

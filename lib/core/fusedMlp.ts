@@ -26,6 +26,7 @@
  * Hessian-vector product), and the MLP then runs layer by layer with ops.ts' exact-at-every-order ops.
  */
 import * as tf from '@tensorflow/tfjs';
+import { insideNestedGradient } from './ops.js';
 
 /** Activations with fused kernels (the codes of native/elementwise.c). */
 export const FUSED_MLP_ACTIVATIONS = { relu: 1, silu: 7 } as const;
@@ -117,6 +118,7 @@ function registerGradient(numLayers: number): void {
         return weightGrads[l];
       };
       const grads: Record<string, () => tf.Tensor> = {
+        // a transpose flag is fast here: these kernels exist only on the OpenBLAS matmul (ops.ts' trap 1 does not apply)
         x: () => tf.matMul(deltas[0], weights[0], false, true),
       };
       for (let l = 0; l < numLayers; l++) {
@@ -137,7 +139,7 @@ for (let l = 1; l <= MAX_FUSED_MLP_LAYERS; l++) registerGradient(l);
 export function canFuseMlp(x: tf.Tensor, weights: readonly tf.Tensor[], biases: readonly tf.Tensor[], activation: string): boolean {
   const numLayers = weights.length;
   if (numLayers < 1 || numLayers > MAX_FUSED_MLP_LAYERS || !(activation in FUSED_MLP_ACTIVATIONS)) return false;
-  if ((tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 1) return false;
+  if (insideNestedGradient()) return false;
   if (tf.getKernel(mlpKernelName(numLayers), tf.getBackend()) == null) return false;
   return [x, ...weights, ...biases].every((t) => t.dtype === 'float32');
 }

@@ -98,6 +98,15 @@ function recording(): boolean {
 }
 
 /**
+ * True while a gradient is being taken inside another one (tfjs' gradient depth above 1): the fused kernels with a
+ * first-order gradient only (fusedMlp.ts, fusedCoupling.ts) must not run then, since their gradient will be
+ * differentiated.
+ */
+export function insideNestedGradient(): boolean {
+  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 1;
+}
+
+/**
  * Run `f` without recording its ops on the gradient tape (tfjs records an op only when no kernel is running;
  * this marks one as running). Used for values that must carry no gradient: stopGradient, masks and shifts.
  */
